@@ -1,0 +1,36 @@
+// Bundles each entry into one file with ncc: tasks/<Task>/dist/index.js and actions/<action>/dist/index.js.
+// `--out DIR` writes the bundles under DIR instead (used by the staleness check).
+import ncc from '@vercel/ncc';
+import { mkdirSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const outIndex = process.argv.indexOf('--out');
+const outRoot = outIndex > 0 ? resolve(process.argv[outIndex + 1]) : root;
+
+export function entries() {
+  return ['tasks', 'actions'].flatMap((kind) =>
+    readdirSync(join(root, kind), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && existsSync(join(root, kind, entry.name, 'index.ts')))
+      .map((entry) => join(kind, entry.name)),
+  );
+}
+
+for (const entry of entries()) {
+  const started = Date.now();
+  const { code } = await ncc(join(root, entry, 'index.ts'), {
+    minify: true,
+    sourceMap: false,
+    quiet: true,
+    target: 'es2022',
+    // Bundles must not depend on the build machine's paths or time.
+    cache: false,
+  });
+  const outDir = join(outRoot, entry, 'dist');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'index.js'), code);
+  // The bundle is ESM; the task folder travels alone in the vsix, so it says so itself.
+  writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
+  console.log(`${entry}/dist/index.js  ${(code.length / 1024).toFixed(1)} KiB  ${Date.now() - started} ms`);
+}
