@@ -1,5 +1,6 @@
 // Bundles each entry into one file with ncc: tasks/<Task>/dist/index.js and actions/<action>/dist/index.js.
-// `--out DIR` writes the bundles under DIR instead (used by the staleness check).
+// `--out DIR` writes the bundles under DIR instead (used by the staleness check);
+// `--only tasks|actions` builds one kind (the tests build the tasks and run the committed actions).
 import ncc from '@vercel/ncc';
 import { mkdirSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -8,9 +9,11 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outIndex = process.argv.indexOf('--out');
 const outRoot = outIndex > 0 ? resolve(process.argv[outIndex + 1]) : root;
+const onlyIndex = process.argv.indexOf('--only');
+const kinds = onlyIndex > 0 ? [process.argv[onlyIndex + 1]] : ['tasks', 'actions'];
 
-export function entries() {
-  return ['tasks', 'actions'].flatMap((kind) =>
+function entries() {
+  return kinds.flatMap((kind) =>
     readdirSync(join(root, kind), { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && existsSync(join(root, kind, entry.name, 'index.ts')))
       .map((entry) => join(kind, entry.name)),

@@ -1,15 +1,16 @@
 import http, { type ClientRequestArgs } from 'node:http';
 import tls from 'node:tls';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 
-/** The proxy to use for a URL per HTTPS_PROXY / HTTP_PROXY / NO_PROXY, as curl reads them. */
+/**
+ * The proxy to use for a URL, as curl reads the variables: https_proxy for https targets,
+ * http_proxy for http ones, lower case before upper case, no_proxy to bypass.
+ */
 export function proxyFor(target: URL, env: NodeJS.ProcessEnv = process.env): URL | undefined {
-  const raw =
-    target.protocol === 'https:'
-      ? env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy
-      : env.HTTP_PROXY ?? env.http_proxy;
-  if (!raw || bypassesProxy(target, env.NO_PROXY ?? env.no_proxy ?? '')) return undefined;
+  const raw = target.protocol === 'https:' ? env.https_proxy ?? env.HTTPS_PROXY : env.http_proxy ?? env.HTTP_PROXY;
+  if (!raw || bypassesProxy(target, env.no_proxy ?? env.NO_PROXY ?? '')) return undefined;
   return new URL(raw.includes('://') ? raw : `http://${raw}`);
 }
 
@@ -28,6 +29,13 @@ function bypassesProxy(target: URL, noProxy: string): boolean {
     });
 }
 
+/** The Proxy-Authorization header for credentials written in the proxy URL, if any. */
+export function proxyAuthorization(proxy: URL): Record<string, string> {
+  if (!proxy.username) return {};
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return { 'proxy-authorization': `Basic ${Buffer.from(credentials).toString('base64')}` };
+}
+
 /**
  * An HTTPS agent that reaches its targets through an HTTP CONNECT tunnel, so TLS (and the
  * registry's certificate check) stays end to end.
@@ -42,11 +50,7 @@ export class TunnelAgent extends HttpsAgent {
     callback?: (error: Error | null, socket: Duplex) => void,
   ): Duplex | undefined {
     const target = `${options.host ?? options.hostname}:${options.port}`;
-    const headers: Record<string, string> = { host: target };
-    if (this.proxy.username) {
-      const credentials = `${decodeURIComponent(this.proxy.username)}:${decodeURIComponent(this.proxy.password)}`;
-      headers['proxy-authorization'] = `Basic ${Buffer.from(credentials).toString('base64')}`;
-    }
+    const headers: Record<string, string> = { host: target, ...proxyAuthorization(this.proxy) };
     const connect = http.request({
       host: this.proxy.hostname,
       port: this.proxy.port || 80,
@@ -60,7 +64,8 @@ export class TunnelAgent extends HttpsAgent {
         callback?.(new Error(`proxy ${this.proxy.host} refused CONNECT ${target}: ${response.statusCode}`), socket);
         return;
       }
-      callback?.(null, tls.connect({ ...options, socket, servername: options.servername ?? options.host ?? undefined }));
+      const host = options.servername ?? options.host ?? '';
+      callback?.(null, tls.connect({ ...options, socket, servername: isIP(host) ? undefined : host }));
     });
     connect.once('error', (error) => callback?.(error, connect.socket as Duplex));
     connect.end();

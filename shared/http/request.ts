@@ -1,9 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
+import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { CancelledError, UserError } from '../util/errors.js';
-import { proxyFor, TunnelAgent } from './proxy.js';
+import { proxyAuthorization, proxyFor, TunnelAgent } from './proxy.js';
 
 export interface TlsOptions {
   /** Extra CA certificates (PEM) trusted besides the public ones. */
@@ -35,8 +36,12 @@ export interface HttpResponse {
 
 /** A request that got no HTTP answer at all. */
 export class NetworkError extends UserError {
-  constructor(readonly method: string, readonly url: string, readonly code: string, detail: string) {
+  /** Without query string or credentials, like the message. */
+  readonly url: string;
+
+  constructor(readonly method: string, url: string, readonly code: string, detail: string) {
     super(`${method} ${safeUrl(url)} failed: ${detail}`);
+    this.url = safeUrl(url);
   }
 }
 
@@ -46,6 +51,7 @@ const MAX_REDIRECTS = 5;
 const MAX_BACKOFF_MS = 10_000;
 const MAX_RETRY_AFTER_MS = 60_000;
 const RETRIED_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ESOCKETTIMEDOUT', 'UND_ERR_SOCKET']);
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 
 /** A URL fit for a log: no credentials, no query string (SAS tokens, codes). */
@@ -127,10 +133,12 @@ function once(url: URL, options: RequestOptions): Promise<HttpResponse> {
     const body = typeof options.body === 'string' ? Buffer.from(options.body) : options.body;
     if (body) headers['content-length'] = String(body.length);
     const target = proxy
-      ? { host: proxy.hostname, port: proxy.port || 80, path: url.href, headers: { ...headers, host: url.host } }
+      ? { host: proxy.hostname, port: proxy.port || 80, path: url.href, headers: { ...headers, ...proxyAuthorization(proxy), host: url.host } }
       : { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: `${url.pathname}${url.search}`, headers };
     const transport = url.protocol === 'https:' ? https : http;
-    const requestOptions: https.RequestOptions = { ...target, method, agent: agentFor(url, options), servername: url.hostname };
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    // SNI carries host names only (RFC 6066).
+    const requestOptions: https.RequestOptions = { ...target, method, agent: agentFor(url, options), ...(isIP(hostname) ? {} : { servername: hostname }) };
     const request = (transport.request as typeof https.request)(requestOptions, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -183,8 +191,7 @@ export async function request(url: string, options: RequestOptions = {}): Promis
       const next = new URL(location, current);
       // Credentials are for the host that asked for them, never for the one it sends us to.
       if (next.origin !== current.origin) {
-        const { authorization: _dropped, ...rest } = headers;
-        headers = rest;
+        headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())));
       }
       current = next;
       continue;

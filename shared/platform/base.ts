@@ -57,10 +57,10 @@ export abstract class BasePlatform implements Platform {
   setSecret(value: string): void {
     if (!value) return;
     this.redactor.add(value);
+    this.writeMask(value);
     // Runners mask per line, so a multi-line secret is registered line by line as well.
-    for (const part of [value, ...value.split(/\r?\n/)]) {
-      if (part.trim()) this.writeMask(part);
-    }
+    const lines = value.split(/\r?\n/);
+    if (lines.length > 1) for (const line of lines) if (line.trim()) this.writeMask(line);
   }
 
   redact(text: string): string {

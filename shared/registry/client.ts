@@ -115,6 +115,9 @@ export class RegistryClient {
         this.base = `http://${this.host}`;
         return this.http(method, url.replace(/^https:/, 'http:'), options);
       }
+      if (url.startsWith('https:') && PLAIN_HTTP_ERRORS.has(error.code) && error.code !== 'ECONNRESET') {
+        throw new UserError(`registry ${this.registry} does not speak TLS (${error.code}): set 'insecureRegistry: true' if it is meant to be used over plain HTTP`);
+      }
       if (CERTIFICATE_ERRORS.has(error.code)) {
         throw new UserError(
           `registry ${this.registry}: its TLS certificate is not trusted (${error.code}): set 'caCertFile' to its CA certificate, or 'insecureRegistry: true'`,

@@ -1,0 +1,184 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GitHubPlatform } from '../../shared/platform/github.js';
+import { runBuildMLImage } from '../../shared/tasks/build-ml-image/run.js';
+import { makeTestCa, type TestCa } from '../helpers/ca.js';
+import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { FAKE_SHA, parseGithubOutputs } from '../helpers/run-bundle.js';
+import { skopeoCopyToDir, skopeoInspect, skopeoListTags, type SkopeoAccess } from '../helpers/skopeo.js';
+import { buildEnv, recordingBuildah, sampleContext } from '../helpers/tools.js';
+
+const USER = 'ml-bot';
+const PASSWORD = 'S3cret-Registry-Pa55';
+
+/** Runs the task in-process on the GitHub adapter; returns its log lines and outputs. */
+async function runTask(inputs: Record<string, string>, extraEnv: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-run-'));
+  const outputFile = join(dir, 'output');
+  writeFileSync(outputFile, '');
+  const env: NodeJS.ProcessEnv = buildEnv({
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_SHA: FAKE_SHA,
+    GITHUB_REPOSITORY: 'contoso/tacos-vs-burritos',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: '7',
+    ...extraEnv,
+  });
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const lines: string[] = [];
+  const platform = new GitHubPlatform(env, (line) => lines.push(line));
+  try {
+    await runBuildMLImage(platform);
+    return { lines, outputs: parseGithubOutputs(readFileSync(outputFile, 'utf8')) };
+  } catch (error) {
+    throw Object.assign(error as Error, { lines });
+  }
+}
+
+/** What a person sees in the log: the runner consumes ::add-mask:: lines. */
+function shown(lines: string[]): string {
+  return lines.filter((line) => !line.startsWith('::add-mask::')).join('\n');
+}
+
+function tempRegistryDirs(): string[] {
+  return readdirSync(tmpdir()).filter((name) => name.startsWith('mlops-registry-') && !name.startsWith('mlops-registry-test-'));
+}
+
+describe('BuildMLImage against a real registry with htpasswd auth over TLS', () => {
+  let ca: TestCa;
+  let registry: TestRegistry;
+  let skopeo: SkopeoAccess;
+  let shim: ReturnType<typeof recordingBuildah>;
+
+  beforeAll(async () => {
+    ca = makeTestCa();
+    registry = await startRegistry({ tls: ca, users: { [USER]: PASSWORD } });
+    const certDir = mkdtempSync(join(tmpdir(), 'mlops-skopeo-certs-'));
+    writeFileSync(join(certDir, 'ca.crt'), ca.caPem);
+    skopeo = { tlsVerify: true, certDir, creds: `${USER}:${PASSWORD}` };
+    shim = recordingBuildah();
+  });
+  afterAll(async () => registry?.stop());
+
+  const inputsFor = (repository: string, context: string) => ({
+    image: `${registry.host}/kubeflow/${repository}`,
+    context,
+    tags: 'v1\nlatest',
+    buildArgs: 'STEP=training',
+    labels: 'com.example.team=vision',
+    username: USER,
+    password: PASSWORD,
+    caCertFile: ca.caCertFile,
+    push: 'true',
+    builder: 'buildah',
+  });
+
+  test('builds with a RUN step, pushes every tag to one digest, labels it, and keeps the password off command lines', async () => {
+    const before = tempRegistryDirs();
+    const context = sampleContext();
+    const { lines, outputs } = await runTask(inputsFor('training', context), { PATH: `${shim.pathDir}:${process.env.PATH}` });
+
+    const name = `${registry.host}/kubeflow/training`;
+    expect(outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(outputs.imageRef).toBe(`${name}@${outputs.digest}`);
+    expect(outputs.tags).toBe(`${name}:v1,${name}:latest`);
+
+    const v1 = await skopeoInspect(`${name}:v1`, skopeo);
+    const latest = await skopeoInspect(`${name}:latest`, skopeo);
+    expect(v1.Digest).toBe(outputs.digest);
+    expect(latest.Digest).toBe(outputs.digest);
+    expect(v1.Labels).toMatchObject({
+      'org.opencontainers.image.revision': FAKE_SHA,
+      'org.opencontainers.image.source': 'https://github.com/contoso/tacos-vs-burritos',
+      'com.example.team': 'vision',
+    });
+    const created = Date.parse(v1.Labels?.['org.opencontainers.image.created'] ?? '');
+    expect(Date.now() - created).toBeLessThan(10 * 60_000);
+
+    // The RUN step really ran, with the build argument: its output is in the pushed layers.
+    const copy = mkdtempSync(join(tmpdir(), 'mlops-copy-'));
+    await skopeoCopyToDir(`${name}:v1`, copy, skopeo);
+    const buildInfo = v1.Layers.map((layer) => {
+      try {
+        return execFileSync('tar', ['-xOf', join(copy, layer.replace('sha256:', '')), '--wildcards', '*app/build-info'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      } catch {
+        return '';
+      }
+    }).join('');
+    expect(buildInfo).toContain('step=training');
+
+    const calls = shim.calls();
+    expect(calls.some((call) => call.startsWith('bud '))).toBe(true);
+    expect(calls.some((call) => call.startsWith('push ') && call.includes('--authfile'))).toBe(true);
+    expect(calls.join('\n')).not.toContain(PASSWORD);
+    expect(shown(lines)).not.toContain(PASSWORD);
+    // The auth file's folder is gone once the step ends.
+    expect(tempRegistryDirs().filter((dir) => !before.includes(dir))).toEqual([]);
+  });
+
+  test('a wrong password fails before the build, names the registry and prints no secret', async () => {
+    const calls = shim.calls().length;
+    const wrong = 'Wrong-Pa55word-123';
+    const run = runTask({ ...inputsFor('wrong-password', sampleContext()), password: wrong }, { PATH: `${shim.pathDir}:${process.env.PATH}` });
+    await expect(run).rejects.toThrow(new RegExp(`^registry ${registry.host} refused the credentials from inputs 'username' and 'password'`));
+    const error = (await run.catch((caught: Error & { lines: string[] }) => caught)) as Error & { lines: string[] };
+    expect(error.message).not.toContain(wrong);
+    expect(shown(error.lines)).not.toContain(wrong);
+    expect(shim.calls().slice(calls).filter((call) => call.startsWith('bud '))).toEqual([]);
+    expect(await skopeoListTags(`${registry.host}/kubeflow/wrong-password`, skopeo)).toEqual([]);
+  });
+
+  test('a failing build pushes nothing', async () => {
+    const context = sampleContext();
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nADD rootfs.tar /\nRUN echo "training data missing" && exit 3\n');
+    await expect(runTask(inputsFor('broken', context))).rejects.toThrow(/^buildah bud failed \(exit code \d+\)/);
+    expect(await skopeoListTags(`${registry.host}/kubeflow/broken`, skopeo)).toEqual([]);
+  });
+
+  test('without caCertFile the untrusted certificate is reported with what to set', async () => {
+    const { caCertFile: _omitted, ...inputs } = inputsFor('no-ca', sampleContext());
+    await expect(runTask(inputs)).rejects.toThrow(/registry 127\.0\.0\.1:\d+: its TLS certificate is not trusted .*set 'caCertFile'/);
+  });
+
+  test('a caCertFile that is not a certificate is an input error', async () => {
+    const notCert = join(mkdtempSync(join(tmpdir(), 'mlops-bad-ca-')), 'ca.pem');
+    writeFileSync(notCert, 'this is not a certificate\n');
+    await expect(runTask({ ...inputsFor('bad-ca', sampleContext()), caCertFile: notCert })).rejects.toThrow(
+      /^input 'caCertFile': '.*ca\.pem' is not a PEM certificate$/,
+    );
+  });
+});
+
+describe('BuildMLImage against a plain-HTTP registry', () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry();
+  });
+  afterAll(async () => registry?.stop());
+
+  test('insecureRegistry allows plain HTTP for that registry; push=false builds without pushing', async () => {
+    const image = `${registry.host}/kubeflow/preprocess`;
+    const pushed = await runTask({ image, context: sampleContext(), tags: 'a1', insecureRegistry: 'true', push: 'true', builder: 'auto' });
+    expect((await skopeoInspect(`${image}:a1`, { tlsVerify: false })).Digest).toBe(pushed.outputs.digest);
+
+    const local = await runTask({ image, context: sampleContext(), tags: 'local-only', insecureRegistry: 'true', push: 'false', builder: 'buildah' });
+    expect(local.outputs.imageRef).toBe('');
+    expect(local.outputs.tags).toBe(`${image}:local-only`);
+    expect(await skopeoListTags(image, { tlsVerify: false })).toEqual(['a1']);
+  });
+
+  test('without insecureRegistry the plain-HTTP registry is refused, saying which input allows it', async () => {
+    await expect(runTask({ image: `${registry.host}/kubeflow/x`, context: sampleContext(), tags: 't', builder: 'buildah' })).rejects.toThrow(
+      /^registry 127\.0\.0\.1:\d+ does not speak TLS .*set 'insecureRegistry: true'/,
+    );
+  });
+
+  test('an unreachable registry is reported by name before building', async () => {
+    const port = await freePort();
+    await expect(
+      runTask({ image: `127.0.0.1:${port}/kubeflow/x`, context: sampleContext(), tags: 't', insecureRegistry: 'true', builder: 'buildah' }),
+    ).rejects.toThrow(new RegExp(`^registry 127\\.0\\.0\\.1:${port} is unreachable: GET http`));
+  });
+});
