@@ -20,9 +20,19 @@ function entries() {
   );
 }
 
+/** ncc's errors carry its own minified source; the first lines say what is wrong. */
+async function bundle(entry, options) {
+  try {
+    return await ncc(join(root, entry, 'index.ts'), options);
+  } catch (error) {
+    console.error(`${entry}: ${String(error?.message ?? error).split('\n').slice(0, 6).join('\n').slice(0, 2000)}`);
+    process.exit(1);
+  }
+}
+
 for (const entry of entries()) {
   const started = Date.now();
-  const { code } = await ncc(join(root, entry, 'index.ts'), {
+  const { code } = await bundle(entry, {
     minify: true,
     sourceMap: false,
     quiet: true,

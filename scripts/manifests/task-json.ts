@@ -44,7 +44,7 @@ export function taskJson(task: TaskDeclaration, version: string): object {
       helpMarkDown: input.description,
       ...(input.group ? { groupName: input.group } : {}),
       ...(input.options ? { options: Object.fromEntries(input.options.map((option) => [option, option])) } : {}),
-      ...(input.type === 'list' || input.type === 'map' ? { properties: { resizable: 'true', rows: '3' } } : {}),
+      ...(input.type === 'list' || input.type === 'map' ? { properties: { resizable: true, rows: '3' } } : {}),
     })),
     outputVariables: task.outputs.map((output) => ({ name: output.name, description: output.description })),
     execution: {

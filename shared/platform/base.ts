@@ -60,7 +60,13 @@ export abstract class BasePlatform implements Platform {
     this.writeMask(value);
     // Runners mask per line, so a multi-line secret is registered line by line as well.
     const lines = value.split(/\r?\n/);
-    if (lines.length > 1) for (const line of lines) if (line.trim()) this.writeMask(line);
+    if (lines.length > 1) {
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        this.redactor.add(line);
+        this.writeMask(line);
+      }
+    }
   }
 
   redact(text: string): string {

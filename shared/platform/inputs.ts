@@ -23,11 +23,16 @@ export class InputReader {
 
   /** The trimmed value, or the declared default, or '' when neither. */
   raw(name: string): string {
+    return this.untrimmed(name).trim();
+  }
+
+  /** The value as the user wrote it (map line numbers must match theirs), or the default. */
+  private untrimmed(name: string): string {
     const input = this.declarationOf(name);
     if (input.platforms && !input.platforms.includes(this.platform.name)) return '';
-    const value = this.platform.getInput(name)?.trim() ?? '';
-    if (input.secret && value) this.platform.setSecret(value);
-    return value || input.default || '';
+    const value = this.platform.getInput(name) ?? '';
+    if (input.secret && value.trim()) this.platform.setSecret(value.trim());
+    return value.trim() ? value : input.default ?? '';
   }
 
   string(name: string): string {
@@ -62,7 +67,7 @@ export class InputReader {
   /** KEY=VALUE lines; blank lines and lines starting with # are skipped. */
   map(name: string): Map<string, string> {
     const entries = new Map<string, string>();
-    this.raw(name)
+    this.untrimmed(name)
       .split(/\r?\n/)
       .forEach((line, index) => {
         const text = line.trim();

@@ -29,6 +29,8 @@ export function exec(tool: string, args: readonly string[], options: ExecOptions
       cwd: options.cwd,
       env: options.env,
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      // Its own process group, so a cancel reaches the tool's children too (buildah's RUN steps).
+      detached: true,
     });
     let stdout = '';
     const tail: string[] = [];
@@ -38,21 +40,32 @@ export function exec(tool: string, args: readonly string[], options: ExecOptions
       if (tail.length > TAIL_LINES) tail.shift();
       options.onLine?.(line);
     };
-    const onData = (stream: 'out' | 'err') => (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
+    const onData = (stream: 'out' | 'err') => (text: string) => {
       if (stream === 'out') stdout += text;
       const lines = (partial[stream] + text).split(/\r?\n/);
       partial[stream] = lines.pop() ?? '';
       lines.forEach(emit);
     };
-    child.stdout?.on('data', onData('out'));
-    child.stderr?.on('data', onData('err'));
-    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
+    // Decoding per stream keeps a multi-byte character whole across two reads.
+    child.stdout?.setEncoding('utf8').on('data', onData('out'));
+    child.stderr?.setEncoding('utf8').on('data', onData('err'));
+    if (options.stdin !== undefined) {
+      // A tool that exits before reading all of its input is reported by its exit code, not EPIPE.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(options.stdin);
+    }
 
     let killTimer: NodeJS.Timeout | undefined;
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
     const onAbort = () => {
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
       killTimer.unref();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });

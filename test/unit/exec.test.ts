@@ -51,7 +51,7 @@ describe('exec output', () => {
 
   // Bug: each chunk is decoded on its own (chunk.toString('utf8')), so a multi-byte character
   // split across two pipe reads turns into U+FFFD replacement characters.
-  test.failing('multi-byte characters survive chunk boundaries', async () => {
+  test('multi-byte characters survive chunk boundaries', async () => {
     const lines: string[] = [];
     const result = await exec(process.execPath, ['-e', "process.stdout.write('€'.repeat(200000) + '\\n')"], {
       onLine: (line) => lines.push(line),
@@ -86,7 +86,7 @@ describe('exec exit codes and environment', () => {
   // Bug: nothing listens for 'error' on child.stdin, so when the tool exits without reading all
   // of its stdin the EPIPE is an uncaught exception that kills the whole step. It runs in a child
   // Node process so that the crash is observed there instead of in jest's own handlers.
-  test.failing('a tool that exits without reading its stdin does not crash the process with EPIPE', () => {
+  test('a tool that exits without reading its stdin does not crash the process with EPIPE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'exec-test-'));
     const script = join(dir, 'epipe.mts');
     writeFileSync(
@@ -126,6 +126,14 @@ describe('exec cancel', () => {
     expect(error).toBeInstanceOf(CancelledError);
     expect((error as Error).message).toBe('sleep was cancelled');
     expect(Date.now() - start).toBeLessThan(3_000);
+  });
+
+  test('abort reaches the children of the tool too (a shell running a long command)', async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 100);
+    await expect(exec('sh', ['-c', 'sleep 8; echo done'], { signal: controller.signal })).rejects.toBeInstanceOf(CancelledError);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   test('an already aborted signal rejects without starting the tool', async () => {
