@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NODE24_VERSION=24.21.0
-DEBIAN_PACKAGES=(buildah skopeo docker-registry busybox-static apache2-utils openssl)
-declare -A COMMAND_OF=([buildah]=buildah [skopeo]=skopeo [docker-registry]=docker-registry [busybox-static]=busybox [apache2-utils]=htpasswd [openssl]=openssl)
+DEBIAN_PACKAGES=(buildah skopeo docker-registry busybox-static apache2-utils openssl unzip)
+declare -A COMMAND_OF=([buildah]=buildah [skopeo]=skopeo [docker-registry]=docker-registry [busybox-static]=busybox [apache2-utils]=htpasswd [openssl]=openssl [unzip]=unzip)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

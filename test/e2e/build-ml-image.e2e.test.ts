@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestCa, type TestCa } from '../helpers/ca.js';
@@ -75,6 +75,12 @@ describe('cancel', () => {
   });
 });
 
+function notACertificate(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'mlops-bad-ca-')), 'ca.pem');
+  writeFileSync(file, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+  return file;
+}
+
 describe('bad input: one line naming the input or registry, non-zero exit, no stack, no secret', () => {
   const SECRET = 'Bad-Input-Secret-77';
   const missingDir = join(tmpdir(), 'mlops-no-such-context');
@@ -89,6 +95,7 @@ describe('bad input: one line naming the input or registry, non-zero exit, no st
     ['buildArgs line without =', () => ({ buildArgs: `EPOCHS=3\n${SECRET}` }), /input 'buildArgs': line 2 has no '='/],
     ['username without password', () => ({ username: 'bot', password: '' }), /input 'password': is empty but 'username' is set/],
     ['unknown builder', () => ({ builder: 'kaniko' }), /input 'builder': must be one of auto, buildah, docker, got 'kaniko'/],
+    ['caCertFile that is not a certificate', () => ({ caCertFile: notACertificate() }), /input 'caCertFile': '.*ca\.pem' is not a PEM certificate/],
   ];
 
   test.each(KINDS)('%s bundle', async (kind) => {
@@ -123,7 +130,7 @@ describe('bad input: one line naming the input or registry, non-zero exit, no st
     expect(run.stdout).toMatch(/^##vso\[task\.complete result=Failed;\]BuildMLImage: registry 127\.0\.0\.1:9 is unreachable/m);
   });
 
-  describe('a wrong password for a registry with htpasswd auth over TLS', () => {
+  describe('a registry with htpasswd auth over TLS', () => {
     let ca: TestCa;
     let secured: TestRegistry;
     beforeAll(async () => {
@@ -132,7 +139,32 @@ describe('bad input: one line naming the input or registry, non-zero exit, no st
     });
     afterAll(async () => secured?.stop());
 
-    test.each(KINDS)('%s bundle', async (kind) => {
+    test('Azure DevOps: a Docker registry service connection gives the credentials instead of username and password', async () => {
+      const endpoint = '5f0c3e2a-8b1d-4c6e-9f7a-2d3b4c5e6f70';
+      const key = endpoint.toUpperCase();
+      const image = `${secured.host}/e2e/connection`;
+      const run = await runBundle({
+        ...TASK,
+        kind: 'azure',
+        node: nodeBinaries().at(-1)!.path,
+        env: buildEnv({
+          [`ENDPOINT_URL_${key}`]: `https://${secured.host}`,
+          [`ENDPOINT_AUTH_${key}`]: JSON.stringify({ scheme: 'UsernamePassword', parameters: { username: 'bot', password: 'Right-Pa55word', registry: `https://${secured.host}` } }),
+        }),
+        inputs: { image, context: sampleContext(), tags: 'via-connection', containerRegistry: endpoint, caCertFile: ca.caCertFile },
+      });
+      expect(errorLines(run, 'azure')).toEqual([]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('##vso[task.setsecret]Right-Pa55word');
+      const visible = run.stdout.split('\n').filter((line) => !line.startsWith('##vso[task.setsecret]')).join('\n');
+      expect(visible).not.toContain('Right-Pa55word');
+      const certDir = mkdtempSync(join(tmpdir(), 'mlops-skopeo-certs-'));
+      writeFileSync(join(certDir, 'ca.crt'), ca.caPem);
+      const inspected = await skopeoInspect(`${image}:via-connection`, { tlsVerify: true, certDir, creds: 'bot:Right-Pa55word' });
+      expect(run.outputs.digest).toBe(inspected.Digest);
+    });
+
+    test.each(KINDS)('a wrong password: %s bundle', async (kind) => {
       const run = await runBundle({
         ...TASK,
         kind,

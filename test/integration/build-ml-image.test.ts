@@ -42,8 +42,18 @@ function shown(lines: string[]): string {
   return lines.filter((line) => !line.startsWith('::add-mask::')).join('\n');
 }
 
-function tempRegistryDirs(): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith('mlops-registry-') && !name.startsWith('mlops-registry-test-'));
+/** Runs with a private TMPDIR, so what the step leaves behind is told apart from other tests' files. */
+async function withPrivateTmpdir<T>(body: () => Promise<T>): Promise<{ result: T; leftovers: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-private-tmp-'));
+  const previous = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  try {
+    const result = await body();
+    return { result, leftovers: readdirSync(dir) };
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+  }
 }
 
 describe('BuildMLImage against a real registry with htpasswd auth over TLS', () => {
@@ -76,9 +86,11 @@ describe('BuildMLImage against a real registry with htpasswd auth over TLS', () 
   });
 
   test('builds with a RUN step, pushes every tag to one digest, labels it, and keeps the password off command lines', async () => {
-    const before = tempRegistryDirs();
     const context = sampleContext();
-    const { lines, outputs } = await runTask(inputsFor('training', context), { PATH: `${shim.pathDir}:${process.env.PATH}` });
+    const { result, leftovers } = await withPrivateTmpdir(() =>
+      runTask(inputsFor('training', context), { PATH: `${shim.pathDir}:${process.env.PATH}` }),
+    );
+    const { lines, outputs } = result;
 
     const name = `${registry.host}/kubeflow/training`;
     expect(outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
@@ -114,8 +126,8 @@ describe('BuildMLImage against a real registry with htpasswd auth over TLS', () 
     expect(calls.some((call) => call.startsWith('push ') && call.includes('--authfile'))).toBe(true);
     expect(calls.join('\n')).not.toContain(PASSWORD);
     expect(shown(lines)).not.toContain(PASSWORD);
-    // The auth file's folder is gone once the step ends.
-    expect(tempRegistryDirs().filter((dir) => !before.includes(dir))).toEqual([]);
+    // The auth file's folder, like every other temporary file of the step, is gone once it ends.
+    expect(leftovers.filter((name) => !name.startsWith('mlops-run-'))).toEqual([]);
   });
 
   test('a wrong password fails before the build, names the registry and prints no secret', async () => {
