@@ -2,7 +2,7 @@
 // `--out DIR` writes the bundles under DIR instead (used by the staleness check);
 // `--only tasks|actions` builds one kind (the tests build the tasks and run the committed actions).
 import ncc from '@vercel/ncc';
-import { mkdirSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,7 +32,7 @@ async function bundle(entry, options) {
 
 for (const entry of entries()) {
   const started = Date.now();
-  const { code } = await bundle(entry, {
+  const { code, assets } = await bundle(entry, {
     minify: true,
     sourceMap: false,
     quiet: true,
@@ -41,9 +41,20 @@ for (const entry of entries()) {
     cache: false,
   });
   const outDir = join(outRoot, entry, 'dist');
+  // Chunks are named by content: stale ones from an earlier build must not linger.
+  rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'index.js'), code);
+  // Heavy SDKs are imported lazily; ncc emits them as chunk files beside index.js.
+  const chunks = [];
+  for (const [name, asset] of Object.entries(assets)) {
+    if (name === 'package.json') continue;
+    mkdirSync(dirname(join(outDir, name)), { recursive: true });
+    writeFileSync(join(outDir, name), asset.source);
+    chunks.push(`${name} ${(asset.source.length / 1024).toFixed(1)} KiB`);
+  }
   // The bundle is ESM; the task folder travels alone in the vsix, so it says so itself.
   writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
-  console.log(`${entry}/dist/index.js  ${(code.length / 1024).toFixed(1)} KiB  ${Date.now() - started} ms`);
+  const lazy = chunks.length ? `  (lazy: ${chunks.join(', ')})` : '';
+  console.log(`${entry}/dist/index.js  ${(code.length / 1024).toFixed(1)} KiB${lazy}  ${Date.now() - started} ms`);
 }

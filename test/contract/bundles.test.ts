@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allTasks } from '../../shared/tasks/all.js';
@@ -33,9 +33,12 @@ test('the committed action bundles are what the sources build to (GitHub runs th
   const out = mkdtempSync(join(tmpdir(), 'mlops-fresh-build-'));
   execFileSync(process.execPath, [join(root, 'scripts/build.mjs'), '--only', 'actions', '--out', out], { cwd: root });
   for (const { declaration } of allTasks) {
-    const path = join('actions', declaration.actionName, 'dist/index.js');
-    const fresh = readFileSync(join(out, path), 'utf8');
-    const committed = readFileSync(join(root, path), 'utf8');
-    expect({ path, stale: fresh !== committed }).toEqual({ path, stale: false });
+    const dist = join('actions', declaration.actionName, 'dist');
+    const freshFiles = readdirSync(join(out, dist)).sort();
+    expect({ dist, files: readdirSync(join(root, dist)).sort() }).toEqual({ dist, files: freshFiles });
+    for (const file of freshFiles) {
+      const stale = readFileSync(join(out, dist, file), 'utf8') !== readFileSync(join(root, dist, file), 'utf8');
+      expect({ file: join(dist, file), stale }).toEqual({ file: join(dist, file), stale: false });
+    }
   }
 });
