@@ -13,6 +13,12 @@ function accessArgs(access: RegistryAccess): string[] {
   ];
 }
 
+/** A remote cache needs layer caching on; buildah pushes and pulls the layers itself. */
+function cacheArgs(spec: BuildSpec): string[] {
+  if (!spec.cacheFrom && !spec.cacheTo) return [];
+  return ['--layers', ...(spec.cacheFrom ? ['--cache-from', spec.cacheFrom] : []), ...(spec.cacheTo ? ['--cache-to', spec.cacheTo] : [])];
+}
+
 function toolEnv(access: RegistryAccess, io: ToolIo): NodeJS.ProcessEnv | undefined {
   return access.registriesConf ? { ...(io.env ?? process.env), CONTAINERS_REGISTRIES_CONF: access.registriesConf } : io.env;
 }
@@ -23,7 +29,7 @@ export class BuildahBuilder implements Builder {
 
   build(spec: BuildSpec, access: RegistryAccess, io: ToolIo): Promise<string> {
     return withOutputFile(async (iidFile) => {
-      const args = ['bud', ...buildFlags(spec, iidFile), ...accessArgs(access), spec.context];
+      const args = ['bud', ...buildFlags(spec, iidFile), ...cacheArgs(spec), ...accessArgs(access), spec.context];
       const result = await exec('buildah', args, { ...io, env: toolEnv(access, io) });
       if (result.code !== 0) throw toolFailure('buildah bud', result);
     });

@@ -10,6 +10,9 @@ export interface BuildSpec {
   labels: ReadonlyMap<string, string>;
   target: string;
   platform: string;
+  /** Repositories for the remote layer cache, full names without tag. */
+  cacheFrom?: string;
+  cacheTo?: string;
 }
 
 /** How the tools reach the registry: credentials and TLS settings, all in temporary files. */

@@ -10,13 +10,22 @@ function dockerEnv(access: RegistryAccess, io: ToolIo): NodeJS.ProcessEnv {
   return env;
 }
 
+/** BuildKit's registry cache; exporting it needs a buildx builder other than the default docker driver. */
+function cacheArgs(spec: BuildSpec): string[] {
+  return [
+    ...(spec.cacheFrom ? ['--cache-from', `type=registry,ref=${spec.cacheFrom}`] : []),
+    ...(spec.cacheTo ? ['--cache-to', `type=registry,ref=${spec.cacheTo},mode=max`] : []),
+  ];
+}
+
 /** Builds through a Docker daemon: docker build (BuildKit) and docker push. */
 export class DockerBuilder implements Builder {
   readonly name = 'docker' as const;
 
   build(spec: BuildSpec, access: RegistryAccess, io: ToolIo): Promise<string> {
     return withOutputFile(async (iidFile) => {
-      const result = await exec('docker', ['build', ...buildFlags(spec, iidFile), spec.context], { ...io, env: dockerEnv(access, io) });
+      const args = ['build', ...buildFlags(spec, iidFile), ...cacheArgs(spec), spec.context];
+      const result = await exec('docker', args, { ...io, env: dockerEnv(access, io) });
       if (result.code !== 0) throw toolFailure('docker build', result);
     });
   }

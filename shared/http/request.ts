@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { CancelledError, UserError } from '../util/errors.js';
 import { proxyAuthorization, proxyFor, TunnelAgent } from './proxy.js';
+import { sleep } from '../util/sleep.js';
 
 export interface TlsOptions {
   /** Extra CA certificates (PEM) trusted besides the public ones. */
@@ -96,21 +97,6 @@ function extraCaFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError('the request'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError('the request'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
 function retryAfterMs(header: string | string[] | undefined): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
@@ -180,7 +166,7 @@ export async function request(url: string, options: RequestOptions = {}): Promis
       if (error instanceof CancelledError) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? 'ERROR';
       if (RETRIED_CODES.has(code) && attempt < retries) {
-        await sleep(backoffMs(attempt++), options.signal);
+        await sleep(backoffMs(attempt++), options.signal, 'the request');
         continue;
       }
       throw new NetworkError(method, current.href, code, (error as Error).message);
@@ -197,7 +183,7 @@ export async function request(url: string, options: RequestOptions = {}): Promis
       continue;
     }
     if ((response.status === 429 || response.status >= 500) && attempt < retries) {
-      await sleep(retryAfterMs(response.headers['retry-after']) ?? backoffMs(attempt), options.signal);
+      await sleep(retryAfterMs(response.headers['retry-after']) ?? backoffMs(attempt), options.signal, 'the request');
       attempt++;
       continue;
     }

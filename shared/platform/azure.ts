@@ -57,9 +57,7 @@ export class AzurePlatform extends BasePlatform {
     return this.vault.get(`INPUT_${variableName(name)}`);
   }
 
-  override getServiceConnection(inputName: string): ServiceConnection | undefined {
-    const id = this.getInput(inputName)?.trim();
-    if (!id) return undefined;
+  override getEndpoint(id: string): ServiceConnection | undefined {
     const key = variableName(id);
     const url = this.vault.get(`ENDPOINT_URL_${key}`);
     const authJson = this.vault.get(`ENDPOINT_AUTH_${key}`);
@@ -69,7 +67,8 @@ export class AzurePlatform extends BasePlatform {
     if (authJson) {
       const auth = JSON.parse(authJson) as { scheme?: string; parameters?: Record<string, string> };
       scheme = auth.scheme ?? scheme;
-      Object.assign(parameters, auth.parameters ?? {});
+      // Parameter names differ in case between connection types and agents: keys are lower-cased.
+      for (const [name, value] of Object.entries(auth.parameters ?? {})) parameters[name.toLowerCase()] = value;
     }
     const data: Record<string, string> = {};
     for (const [name, value] of this.vault) {
@@ -79,7 +78,7 @@ export class AzurePlatform extends BasePlatform {
       if (name.startsWith(dataPrefix)) data[name.slice(dataPrefix.length).toLowerCase()] = value;
     }
     for (const [name, value] of Object.entries(parameters)) {
-      if (/password|secret|key|token/i.test(name)) this.setSecret(value);
+      if (/password|secret|key|token|certificate/i.test(name)) this.setSecret(value);
     }
     return { id, url: url ?? '', scheme, parameters, data };
   }

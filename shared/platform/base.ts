@@ -1,5 +1,5 @@
 import { Redactor } from '../util/redact.js';
-import { oneLine } from '../util/errors.js';
+import { oneLine, UserError } from '../util/errors.js';
 import type { CiContext, Platform, ServiceConnection } from './platform.js';
 
 /** Grace period after a cancel before the process gives up on cleanup and exits. */
@@ -46,8 +46,17 @@ export abstract class BasePlatform implements Platform {
 
   abstract getInput(name: string): string | undefined;
 
-  getServiceConnection(_inputName: string): ServiceConnection | undefined {
+  getServiceConnection(inputName: string): ServiceConnection | undefined {
+    const id = this.getInput(inputName)?.trim();
+    return id ? this.getEndpoint(id) : undefined;
+  }
+
+  getEndpoint(_id: string): ServiceConnection | undefined {
     return undefined;
+  }
+
+  async requestIdToken(_audience: string): Promise<string> {
+    throw new UserError(`this runner (${this.name}) gives no OIDC token to steps`);
   }
 
   childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { BasePlatform } from './base.js';
+import { UserError } from '../util/errors.js';
 import type { CiContext } from './platform.js';
 
 // Workflow commands are written directly: @actions/core loads its HTTP client at import, which
@@ -17,7 +18,8 @@ export class GitHubPlatform extends BasePlatform {
   readonly ci: CiContext;
 
   constructor(env: NodeJS.ProcessEnv = process.env, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)) {
-    super(env, write, ['INPUT_']);
+    // The OIDC request token is vaulted too: no child process needs it.
+    super(env, write, ['INPUT_', 'ACTIONS_ID_TOKEN_REQUEST_']);
     this.isDebug = env.RUNNER_DEBUG === '1';
     const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
     const repository = env.GITHUB_REPOSITORY ?? '';
@@ -34,6 +36,27 @@ export class GitHubPlatform extends BasePlatform {
 
   getInput(name: string): string | undefined {
     return this.vault.get(`INPUT_${name.replace(/ /g, '_').toUpperCase()}`);
+  }
+
+  override async requestIdToken(audience: string): Promise<string> {
+    const url = this.vault.get('ACTIONS_ID_TOKEN_REQUEST_URL');
+    const token = this.vault.get('ACTIONS_ID_TOKEN_REQUEST_TOKEN');
+    if (!url || !token) {
+      throw new UserError("workload identity federation needs the job's OIDC token and this job has none: add 'permissions: id-token: write' to the job");
+    }
+    const tokenUrl = new URL(url);
+    tokenUrl.searchParams.set('audience', audience);
+    // Loaded here: most steps never ask for a token, and start-up stays lean without the HTTP layer.
+    const { request } = await import('../http/request.js');
+    const response = await request(tokenUrl.href, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: this.signal,
+      env: this.env,
+    });
+    const value = response.status === 200 ? (JSON.parse(response.body.toString('utf8')) as { value?: string }).value : undefined;
+    if (!value) throw new UserError(`the runner's OIDC token endpoint answered HTTP ${response.status} without a token`);
+    this.setSecret(value);
+    return value;
   }
 
   setOutput(name: string, value: string): void {

@@ -1,4 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
 import type { InputDeclaration, TaskDeclaration } from '../tasks/declaration.js';
@@ -84,17 +85,35 @@ export class InputReader {
 
   /** An optional path, resolved against the working directory; checked to exist when given. */
   path(name: string, kind: 'file' | 'directory', fallback = ''): string {
-    const value = this.string(name) || fallback;
-    if (!value) return '';
-    const full = resolve(value);
-    if (!existsSync(full)) throw new InputError(name, `${kind} '${value}' does not exist`);
-    const isDirectory = statSync(full).isDirectory();
-    if (kind === 'directory' && !isDirectory) throw new InputError(name, `'${value}' is not a directory`);
-    if (kind === 'file' && isDirectory) throw new InputError(name, `'${value}' is a directory, not a file`);
-    return full;
+    return resolveInputPath(name, this.string(name) || fallback, kind);
+  }
+
+  /** An optional PEM certificate file (a CA to trust): its content, checked to be a certificate. */
+  certificate(name: string): string | undefined {
+    const file = this.path(name, 'file');
+    if (!file) return undefined;
+    const pem = readFileSync(file, 'utf8');
+    try {
+      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM block');
+      new X509Certificate(pem);
+    } catch {
+      throw new InputError(name, `'${file}' is not a PEM certificate`);
+    }
+    return pem;
   }
 
   private shown(name: string, value: string): string {
     return this.declarationOf(name).secret ? '***' : value;
   }
+}
+
+/** Resolves a path given in (or derived from) an input against the working directory, checking its kind. */
+export function resolveInputPath(input: string, value: string, kind: 'file' | 'directory'): string {
+  if (!value) return '';
+  const full = resolve(value);
+  if (!existsSync(full)) throw new InputError(input, `${kind} '${value}' does not exist`);
+  const isDirectory = statSync(full).isDirectory();
+  if (kind === 'directory' && !isDirectory) throw new InputError(input, `'${value}' is not a directory`);
+  if (kind === 'file' && isDirectory) throw new InputError(input, `'${value}' is a directory, not a file`);
+  return full;
 }

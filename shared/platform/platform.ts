@@ -30,6 +30,10 @@ export interface Platform {
   getInput(name: string): string | undefined;
   /** Credentials of the service connection chosen in an input (Azure DevOps only). */
   getServiceConnection(inputName: string): ServiceConnection | undefined;
+  /** A service endpoint by id, e.g. SystemVssConnection (Azure DevOps only). */
+  getEndpoint(id: string): ServiceConnection | undefined;
+  /** The job's OIDC token for an audience, for workload identity federation (GitHub only). */
+  requestIdToken(audience: string): Promise<string>;
   /** Environment for child processes: the runner's, minus the inputs and secrets we were given. */
   childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;
 

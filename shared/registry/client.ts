@@ -76,6 +76,105 @@ export class RegistryClient {
     };
   }
 
+  /** The digest a reference resolves to, without fetching the manifest; undefined when absent. */
+  async headManifest(repository: string, reference: string): Promise<string | undefined> {
+    const response = await this.send('HEAD', `/v2/${repository}/manifests/${reference}`, {
+      scope: `repository:${repository}:pull`,
+      headers: { accept: MANIFEST_ACCEPT },
+      allow: [404],
+    });
+    if (response.status === 404) return undefined;
+    const header = response.headers['docker-content-digest'];
+    // A registry that omits the header on HEAD is asked again with GET.
+    return typeof header === 'string' && header ? header : (await this.getManifest(repository, reference))?.digest;
+  }
+
+  async hasBlob(repository: string, digest: string): Promise<boolean> {
+    const response = await this.send('HEAD', `/v2/${repository}/blobs/${digest}`, { scope: `repository:${repository}:pull`, allow: [404] });
+    return response.status !== 404;
+  }
+
+  async getBlob(repository: string, digest: string): Promise<Buffer> {
+    const response = await this.send('GET', `/v2/${repository}/blobs/${digest}`, { scope: `repository:${repository}:pull` });
+    if (sha256Digest(response.body) !== digest) throw new UserError(`registry ${this.registry}: blob ${digest} of ${repository} does not match its digest`);
+    return response.body;
+  }
+
+  /**
+   * Cross-repository mount: the registry links a blob it already holds under another repository.
+   * Returns false when it would rather receive an upload (the upload it opened is cancelled).
+   */
+  async mountBlob(repository: string, digest: string, fromRepository: string): Promise<boolean> {
+    const query = `mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepository)}`;
+    const response = await this.send('POST', `/v2/${repository}/blobs/uploads/?${query}`, {
+      scope: `repository:${repository}:pull,push repository:${fromRepository}:pull`,
+    });
+    if (response.status === 201) return true;
+    const location = response.headers.location;
+    if (response.status === 202 && typeof location === 'string') {
+      await this.send('DELETE', this.pathOf(location), {
+        scope: `repository:${repository}:pull,push`,
+        allow: [404, 405],
+      });
+    }
+    return false;
+  }
+
+  /**
+   * One request of a blob upload session (POST opens, PATCH sends a chunk, GET reads its status,
+   * PUT closes, DELETE cancels), with push scope; the flow itself lives in blob-upload.ts.
+   * `location` is the path or URL the registry gave last.
+   */
+  async uploadRequest(
+    repository: string,
+    method: string,
+    location: string,
+    options: { headers?: Record<string, string>; body?: Buffer; allow?: number[]; timeoutMs?: number } = {},
+  ): Promise<HttpResponse> {
+    return this.send(method, this.pathOf(location), { scope: `repository:${repository}:pull,push`, ...options });
+  }
+
+  /** Bytes start..end (inclusive) of a blob, so a big blob is copied without holding it whole. */
+  async getBlobRange(repository: string, digest: string, start: number, end: number): Promise<Buffer> {
+    const response = await this.send('GET', `/v2/${repository}/blobs/${digest}`, {
+      scope: `repository:${repository}:pull`,
+      headers: { range: `bytes=${start}-${end}` },
+    });
+    const expected = end - start + 1;
+    // A 200 is the whole blob: a registry without Range support; take the slice asked for.
+    const body = response.status === 206 ? response.body : response.body.subarray(start, end + 1);
+    if (body.length !== expected) throw new UserError(`registry ${this.registry}: blob ${digest} of ${repository} ended early (${start + body.length} of ${end + 1} bytes)`);
+    return body;
+  }
+
+  /** Every tag of a repository, following the registry's pagination; [] for an unknown repository. */
+  async listTags(repository: string): Promise<string[]> {
+    const tags: string[] = [];
+    let path: string | undefined = `/v2/${repository}/tags/list?n=1000`;
+    while (path) {
+      const response = await this.send('GET', path, { scope: `repository:${repository}:pull`, allow: [404] });
+      if (response.status === 404) return [];
+      tags.push(...((JSON.parse(response.body.toString('utf8')) as { tags?: string[] | null }).tags ?? []));
+      const next = /<([^>]+)>;\s*rel="?next"?/.exec(String(response.headers.link ?? ''))?.[1];
+      path = next ? this.pathOf(next) : undefined;
+    }
+    return tags;
+  }
+
+  /** An unauthenticated form POST to the registry host (the ACR token exchange lives there). */
+  async postForm(path: string, form: Record<string, string>): Promise<HttpResponse> {
+    return this.http('POST', `${this.base}${path}`, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+
+  /** Path and query of a URL the registry gave us (Location, Link), relative or absolute. */
+  private pathOf(url: string): string {
+    const parsed = new URL(url, `${this.base}/`);
+    return parsed.pathname + parsed.search;
+  }
+
   /** Points a tag at a manifest: no layer moves, the digest stays the same. */
   async putManifest(repository: string, tag: string, manifest: Manifest): Promise<string> {
     const response = await this.send('PUT', `/v2/${repository}/manifests/${tag}`, {
@@ -140,7 +239,8 @@ export class RegistryClient {
     if (cached) return `Bearer ${cached}`;
     const tokenUrl = new URL(challenge.params.realm);
     if (challenge.params.service) tokenUrl.searchParams.set('service', challenge.params.service);
-    tokenUrl.searchParams.set('scope', scope);
+    // Several scopes (a cross-repository mount) go as repeated parameters.
+    for (const part of scope.split(' ')) tokenUrl.searchParams.append('scope', part);
     const headers: Record<string, string> = {};
     if (credentials) {
       headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
@@ -162,12 +262,12 @@ export class RegistryClient {
   private async send(
     method: string,
     path: string,
-    options: { scope: string; headers?: Record<string, string>; body?: Buffer; allow?: number[] },
+    options: { scope: string; headers?: Record<string, string>; body?: Buffer; allow?: number[]; timeoutMs?: number },
   ): Promise<HttpResponse> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const authorization = await this.authorization(options.scope);
       const headers = { ...options.headers, ...(authorization ? { authorization } : {}) };
-      const response = await this.http(method, `${this.base}${path}`, { headers, body: options.body });
+      const response = await this.http(method, `${this.base}${path}`, { headers, body: options.body, timeoutMs: options.timeoutMs });
       if (response.status === 401) {
         const challenge = parseChallenge(String(response.headers['www-authenticate'] ?? ''));
         if (attempt === 0 && challenge && !authorization) {

@@ -28,10 +28,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
+/** Waits until a child server listens on a port, failing fast when it exits. */
+export async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log()}`);
+    if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited: ${log()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');
       socket.once('connect', () => (socket.destroy(), resolve(true)));
@@ -40,7 +41,7 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`docker-registry did not listen on ${port}: ${log()}`);
+  throw new Error(`${child.spawnfile} did not listen on ${port}: ${log()}`);
 }
 
 /** Starts the real CNCF distribution registry (Debian's docker-registry) on 127.0.0.1. */

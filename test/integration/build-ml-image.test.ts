@@ -2,45 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GitHubPlatform } from '../../shared/platform/github.js';
 import { runBuildMLImage } from '../../shared/tasks/build-ml-image/run.js';
 import { makeTestCa, type TestCa } from '../helpers/ca.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { FAKE_SHA, parseGithubOutputs } from '../helpers/run-bundle.js';
+import { FAKE_SHA } from '../helpers/run-bundle.js';
+import { runInProcess, shown } from '../helpers/in-process.js';
 import { skopeoCopyToDir, skopeoInspect, skopeoListTags, type SkopeoAccess } from '../helpers/skopeo.js';
-import { buildEnv, recordingBuildah, sampleContext } from '../helpers/tools.js';
+import { recordingBuildah, sampleContext } from '../helpers/tools.js';
 
 const USER = 'ml-bot';
 const PASSWORD = 'S3cret-Registry-Pa55';
 
-/** Runs the task in-process on the GitHub adapter; returns its log lines and outputs. */
-async function runTask(inputs: Record<string, string>, extraEnv: Record<string, string> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'mlops-run-'));
-  const outputFile = join(dir, 'output');
-  writeFileSync(outputFile, '');
-  const env: NodeJS.ProcessEnv = buildEnv({
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_SHA: FAKE_SHA,
-    GITHUB_REPOSITORY: 'contoso/tacos-vs-burritos',
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_RUN_ID: '7',
-    ...extraEnv,
-  });
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const lines: string[] = [];
-  const platform = new GitHubPlatform(env, (line) => lines.push(line));
-  try {
-    await runBuildMLImage(platform);
-    return { lines, outputs: parseGithubOutputs(readFileSync(outputFile, 'utf8')) };
-  } catch (error) {
-    throw Object.assign(error as Error, { lines });
-  }
-}
-
-/** What a person sees in the log: the runner consumes ::add-mask:: lines. */
-function shown(lines: string[]): string {
-  return lines.filter((line) => !line.startsWith('::add-mask::')).join('\n');
-}
+const runTask = (inputs: Record<string, string>, extraEnv: Record<string, string> = {}) => runInProcess(runBuildMLImage, inputs, extraEnv);
 
 /** Runs with a private TMPDIR, so what the step leaves behind is told apart from other tests' files. */
 async function withPrivateTmpdir<T>(body: () => Promise<T>): Promise<{ result: T; leftovers: string[] }> {
@@ -142,6 +115,27 @@ describe('BuildMLImage against a real registry with htpasswd auth over TLS', () 
     expect(await skopeoListTags(`${registry.host}/kubeflow/wrong-password`, skopeo)).toEqual([]);
   });
 
+  test('without credential inputs, the Docker config (DOCKER_CONFIG) gives them', async () => {
+    const dockerConfig = mkdtempSync(join(tmpdir(), 'mlops-docker-config-'));
+    const auth = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
+    writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth } } }));
+    const { username: _u, password: _p, ...inputs } = inputsFor('from-docker-config', sampleContext());
+    const { outputs, lines } = await runTask({ ...inputs, tags: 'dc' }, { DOCKER_CONFIG: dockerConfig });
+    expect((await skopeoInspect(`${registry.host}/kubeflow/from-docker-config:dc`, skopeo)).Digest).toBe(outputs.digest);
+    expect(shown(lines)).not.toContain(PASSWORD);
+  });
+
+  test('a Docker credential helper named in credHelpers is asked, as the docker CLI does', async () => {
+    const dockerConfig = mkdtempSync(join(tmpdir(), 'mlops-docker-config-'));
+    writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ credHelpers: { [registry.host]: 'mlops-test' } }));
+    const helperDir = mkdtempSync(join(tmpdir(), 'mlops-cred-helper-'));
+    const helper = join(helperDir, 'docker-credential-mlops-test');
+    writeFileSync(helper, `#!/bin/sh\nread server\n[ "$1" = get ] && printf '{"ServerURL":"%s","Username":"${USER}","Secret":"${PASSWORD}"}' "$server"\n`, { mode: 0o755 });
+    const { username: _u, password: _p, ...inputs } = inputsFor('from-helper', sampleContext());
+    const { outputs } = await runTask({ ...inputs, tags: 'helper' }, { DOCKER_CONFIG: dockerConfig, PATH: `${helperDir}:${process.env.PATH}` });
+    expect((await skopeoInspect(`${registry.host}/kubeflow/from-helper:helper`, skopeo)).Digest).toBe(outputs.digest);
+  });
+
   test('a failing build pushes nothing', async () => {
     const context = sampleContext();
     writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nADD rootfs.tar /\nRUN echo "training data missing" && exit 3\n');
@@ -178,7 +172,7 @@ describe('BuildMLImage against a plain-HTTP registry', () => {
     const local = await runTask({ image, context: sampleContext(), tags: 'local-only', insecureRegistry: 'true', push: 'false', builder: 'buildah' });
     expect(local.outputs.imageRef).toBe('');
     expect(local.outputs.tags).toBe(`${image}:local-only`);
-    expect(await skopeoListTags(image, { tlsVerify: false })).toEqual(['a1']);
+    expect((await skopeoListTags(image, { tlsVerify: false })).filter((tag) => !tag.startsWith('mlops-content-'))).toEqual(['a1']);
   });
 
   test('without insecureRegistry the plain-HTTP registry is refused, saying which input allows it', async () => {

@@ -1,4 +1,5 @@
 import type { TaskDeclaration } from '../declaration.js';
+import { azureIdentityInputs } from '../azure-identity.js';
 
 export const declaration: TaskDeclaration = {
   id: 'e1ba257a-7726-4d4e-a5a1-ed290dd0d2ee',
@@ -11,15 +12,37 @@ export const declaration: TaskDeclaration = {
   instanceNameFormat: 'Build ML image $(image)',
   groups: [
     { name: 'registry', displayName: 'Registry', isExpanded: true },
+    { name: 'azure', displayName: 'Azure Container Registry sign-in', isExpanded: false },
+    { name: 'cache', displayName: 'Skipping and caching', isExpanded: false },
     { name: 'advanced', displayName: 'Advanced', isExpanded: false },
   ],
   inputs: [
     {
       name: 'image',
       label: 'Image repository',
-      description: 'Repository to push to, without tag, e.g. `myacr.azurecr.io/kubeflow/preprocess`.',
+      description: 'Repository to push to, without tag, e.g. `myacr.azurecr.io/kubeflow/preprocess`. Give either this or `images`.',
       type: 'string',
-      required: true,
+    },
+    {
+      name: 'images',
+      label: 'Images',
+      description:
+        '`name=contextDir` lines, one image per pipeline step, each pushed to `<imagePrefix>/<name>` and built from `<contextDir>/Dockerfile`. Replaces `image`, `context` and `dockerfile`.',
+      type: 'map',
+    },
+    {
+      name: 'imagePrefix',
+      label: 'Image prefix',
+      description: 'Registry and path the `images` are pushed under, e.g. `myacr.azurecr.io/kubeflow`.',
+      type: 'string',
+    },
+    {
+      name: 'parallel',
+      label: 'Parallel builds',
+      description: 'How many of the `images` are built at once.',
+      type: 'string',
+      default: '2',
+      group: 'advanced',
     },
     {
       name: 'context',
@@ -84,6 +107,29 @@ export const declaration: TaskDeclaration = {
       group: 'advanced',
     },
     {
+      name: 'skipUnchanged',
+      label: 'Skip unchanged builds',
+      description:
+        'Skip the build when the registry already holds an image built from the same context files (after .dockerignore), Dockerfile, build args, target and platform; the requested tags are then added to that image.',
+      type: 'boolean',
+      default: 'true',
+      group: 'cache',
+    },
+    {
+      name: 'cacheFrom',
+      label: 'Cache from',
+      description: 'Repository to read cached layers from (buildah `--cache-from`, docker `type=registry`).',
+      type: 'string',
+      group: 'cache',
+    },
+    {
+      name: 'cacheTo',
+      label: 'Cache to',
+      description: 'Repository to write cached layers to (buildah `--cache-to`, docker `type=registry,mode=max`).',
+      type: 'string',
+      group: 'cache',
+    },
+    {
       name: 'containerRegistry',
       label: 'Docker registry service connection',
       description: 'Service connection with the registry credentials; the alternative to username and password.',
@@ -122,10 +168,14 @@ export const declaration: TaskDeclaration = {
       type: 'filePath',
       group: 'registry',
     },
+    ...azureIdentityInputs,
   ],
   outputs: [
-    { name: 'imageRef', description: 'The pushed image as `<image>@sha256:<digest>`: the immutable reference later steps should use.' },
-    { name: 'digest', description: 'The manifest digest as the registry serves it.' },
-    { name: 'tags', description: 'The full references pushed, comma-separated.' },
+    { name: 'imageRef', description: 'The pushed image as `<image>@sha256:<digest>`: the immutable reference later steps should use (single image).' },
+    { name: 'digest', description: 'The manifest digest as the registry serves it (single image).' },
+    { name: 'tags', description: 'The full references pushed, comma-separated (single image).' },
+    { name: 'skipped', description: '`true` when no build ran because the registry already held the same content (with `images`: when every image was skipped).' },
+    { name: 'contentDigest', description: 'Digest of everything the build sees, recorded in the image label `io.mlops-tasks.content-digest` (single image).' },
+    { name: 'imageRefs', description: 'JSON map of image name to `imageRef`, for one image or many.' },
   ],
 };

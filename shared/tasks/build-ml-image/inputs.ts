@@ -1,18 +1,32 @@
-import { readFileSync } from 'node:fs';
-import { X509Certificate } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { InputError } from '../../util/errors.js';
-import { InputReader } from '../../platform/inputs.js';
+import { InputReader, resolveInputPath } from '../../platform/inputs.js';
 import { checkTag, parseImageName, type ImageName } from '../../registry/reference.js';
+import type { AzureIdentity } from '../../azure/identity.js';
 import type { Platform } from '../../platform/platform.js';
 import type { RegistryCredentials } from '../../registry/credentials.js';
 import type { BuilderChoice } from '../../build/select.js';
+import { readAzureIdentity } from '../azure-identity.js';
+import { readGivenCredentials, sameRegistry } from '../registry-credentials.js';
 import { declaration } from './declaration.js';
 
-export interface BuildInputs {
+/** One image to build: from `image`, or one line of `images`. */
+export interface ImageJob {
+  /** Short name for logs and the imageRefs output. */
+  name: string;
   image: ImageName;
   context: string;
   dockerfile: string;
+}
+
+export interface BuildInputs {
+  jobs: ImageJob[];
+  /** True when `images` was used: outputs and logs then speak of several images. */
+  multi: boolean;
+  parallel: number;
+  /** All jobs push to one registry (one imagePrefix, or one image). */
+  registry: string;
   tags: string[];
   buildArgs: Map<string, string>;
   labels: Map<string, string>;
@@ -20,8 +34,13 @@ export interface BuildInputs {
   platform: string;
   push: boolean;
   builder: BuilderChoice;
+  skipUnchanged: boolean;
+  cacheFrom?: ImageName;
+  cacheTo?: ImageName;
+  /** Credentials given outright: inputs or a Docker registry service connection. */
   credentials?: RegistryCredentials;
   credentialsSource: string;
+  azureIdentity?: AzureIdentity;
   insecureRegistry: boolean;
   caPem?: string;
 }
@@ -29,65 +48,56 @@ export interface BuildInputs {
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
-const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+const MAX_PARALLEL = 16;
 
-function sameRegistry(a: string, b: string): boolean {
-  return a === b || (DOCKER_HUB_HOSTS.has(a) && DOCKER_HUB_HOSTS.has(b));
+function imageName(input: string, value: string): ImageName {
+  const parsed = parseImageName(value);
+  if (typeof parsed === 'string') throw new InputError(input, parsed);
+  return parsed;
 }
 
-function readCaCertificate(inputs: InputReader): string | undefined {
-  const file = inputs.path('caCertFile', 'file');
-  if (!file) return undefined;
-  const pem = readFileSync(file, 'utf8');
-  try {
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM block');
-    new X509Certificate(pem);
-  } catch {
-    throw new InputError('caCertFile', `'${file}' is not a PEM certificate`);
+/** `image` (+ context, dockerfile) or `images` under `imagePrefix`: exactly one of the two. */
+function readJobs(inputs: InputReader): { jobs: ImageJob[]; multi: boolean } {
+  const single = inputs.string('image');
+  const lines = inputs.map('images');
+  if (single && lines.size) throw new InputError('images', "give either 'image' or 'images', not both");
+  if (!single && !lines.size) throw new InputError('image', "is required but empty (or give 'images' with 'imagePrefix')");
+  if (single) {
+    const image = imageName('image', single);
+    const context = inputs.path('context', 'directory');
+    const dockerfile = inputs.path('dockerfile', 'file', join(inputs.string('context'), 'Dockerfile'));
+    return { jobs: [{ name: basename(image.repository), image, context, dockerfile }], multi: false };
   }
-  return pem;
+  const prefix = inputs.string('imagePrefix').replace(/\/+$/, '');
+  if (!prefix) throw new InputError('imagePrefix', "is required with 'images'");
+  const jobs = [...lines].map(([name, contextDir]) => {
+    const image = imageName('images', `${prefix}/${name}`);
+    const context = resolveInputPath('images', contextDir, 'directory');
+    const dockerfile = join(context, 'Dockerfile');
+    if (!existsSync(dockerfile)) throw new InputError('images', `'${name}': no Dockerfile in '${contextDir}'`);
+    return { name, image, context, dockerfile };
+  });
+  const registries = new Set(jobs.map((job) => job.image.registry));
+  if (registries.size > 1) throw new InputError('imagePrefix', 'all images must go to one registry');
+  return { jobs, multi: true };
 }
 
-function readCredentials(inputs: InputReader, platform: Platform, image: ImageName): Pick<BuildInputs, 'credentials' | 'credentialsSource'> {
-  const connectionId = inputs.string('containerRegistry');
-  const username = inputs.string('username');
-  const password = inputs.raw('password');
-  if (connectionId) {
-    if (username || password) throw new InputError('containerRegistry', "give either a service connection or 'username' and 'password', not both");
-    const connection = platform.getServiceConnection('containerRegistry');
-    if (!connection) throw new InputError('containerRegistry', `service connection '${connectionId}' is not available to this job`);
-    const user = connection.parameters.username ?? '';
-    const secret = connection.parameters.password ?? '';
-    if (!user || !secret) throw new InputError('containerRegistry', `service connection '${connectionId}' has no username and password`);
-    const registry = hostOf(connection.parameters.registry || connection.url);
-    if (registry && !sameRegistry(registry, image.registry)) {
-      throw new InputError('containerRegistry', `the service connection is for ${registry} but 'image' is in ${image.registry}`);
-    }
-    return { credentials: { username: user, password: secret }, credentialsSource: `service connection 'containerRegistry'` };
+function readCacheRepository(inputs: InputReader, name: 'cacheFrom' | 'cacheTo', registry: string, credentialed: boolean): ImageName | undefined {
+  const value = inputs.string(name);
+  if (!value) return undefined;
+  const cache = imageName(name, value);
+  // The tools log in to the target registry only: a cache elsewhere would be used anonymously.
+  if (credentialed && !sameRegistry(cache.registry, registry)) {
+    throw new InputError(name, `'${value}' is in registry ${cache.registry} but the credentials are for ${registry}`);
   }
-  if (username && !password) throw new InputError('password', "is empty but 'username' is set");
-  if (password && !username) throw new InputError('username', "is empty but 'password' is set");
-  const source = platform.name === 'azure' ? "'containerRegistry' or inputs 'username' and 'password'" : "inputs 'username' and 'password'";
-  return username ? { credentials: { username, password }, credentialsSource: "inputs 'username' and 'password'" } : { credentialsSource: source };
-}
-
-function hostOf(url: string): string {
-  if (!url) return '';
-  try {
-    return new URL(url.includes('://') ? url : `https://${url}`).host;
-  } catch {
-    return url;
-  }
+  return cache;
 }
 
 /** Reads and checks every BuildMLImage input before anything is built or sent. */
-export function readBuildInputs(platform: Platform): BuildInputs {
+export async function readBuildInputs(platform: Platform): Promise<BuildInputs> {
   const inputs = new InputReader(declaration, platform);
-  const image = parseImageName(inputs.string('image'));
-  if (typeof image === 'string') throw new InputError('image', image);
-
-  const context = inputs.path('context', 'directory');
-  const dockerfile = inputs.path('dockerfile', 'file', join(inputs.string('context'), 'Dockerfile'));
+  const { jobs, multi } = readJobs(inputs);
+  const registry = jobs[0]!.image.registry;
 
   const tags = inputs.list('tags');
   if (tags.length === 0) {
@@ -113,11 +123,24 @@ export function readBuildInputs(platform: Platform): BuildInputs {
   if (targetPlatform && !PLATFORM.test(targetPlatform)) {
     throw new InputError('platform', `'${targetPlatform}' is not os/arch[/variant], e.g. linux/amd64`);
   }
+  const parallel = Number(inputs.string('parallel'));
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL) {
+    throw new InputError('parallel', `must be a whole number from 1 to ${MAX_PARALLEL}`);
+  }
+
+  const given = readGivenCredentials(inputs, platform, registry);
+  const credentials = { credentials: given.credentials, credentialsSource: given.source };
+  const azureIdentity = await readAzureIdentity(inputs, platform);
+  if (azureIdentity && credentials.credentials) {
+    throw new InputError(platform.name === 'azure' ? 'azureSubscription' : 'azureClientId', 'give either Azure sign-in or registry credentials, not both');
+  }
+  const credentialed = !!(credentials.credentials || azureIdentity);
 
   return {
-    image,
-    context,
-    dockerfile,
+    jobs,
+    multi,
+    parallel,
+    registry,
     tags: [...new Set(tags)],
     buildArgs,
     labels,
@@ -125,8 +148,12 @@ export function readBuildInputs(platform: Platform): BuildInputs {
     platform: targetPlatform,
     push: inputs.boolean('push'),
     builder: inputs.pick<BuilderChoice>('builder'),
-    ...readCredentials(inputs, platform, image),
+    skipUnchanged: inputs.boolean('skipUnchanged'),
+    cacheFrom: readCacheRepository(inputs, 'cacheFrom', registry, credentialed),
+    cacheTo: readCacheRepository(inputs, 'cacheTo', registry, credentialed),
+    ...credentials,
+    azureIdentity,
     insecureRegistry: inputs.boolean('insecureRegistry'),
-    caPem: readCaCertificate(inputs),
+    caPem: inputs.certificate('caCertFile'),
   };
 }
