@@ -12,7 +12,7 @@ import { runBundle } from '../test/helpers/run-bundle.js';
 import { buildEnv, sampleContext } from '../test/helpers/tools.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const dataMb = Number(process.env.BENCH_DATA_MB ?? 200);
+const dataMb = Number(process.env.BENCH_DATA_MB ?? 1000);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const env = buildEnv();
 

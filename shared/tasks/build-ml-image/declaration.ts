@@ -1,4 +1,5 @@
 import type { TaskDeclaration } from '../declaration.js';
+import { registryInputs } from '../registry-inputs.js';
 import { azureIdentityInputs } from '../azure-identity.js';
 
 export const declaration: TaskDeclaration = {
@@ -129,38 +130,7 @@ export const declaration: TaskDeclaration = {
       type: 'string',
       group: 'cache',
     },
-    {
-      name: 'containerRegistry',
-      label: 'Docker registry service connection',
-      description: 'Service connection with the registry credentials; the alternative to username and password.',
-      type: 'connection',
-      connectionType: 'dockerregistry',
-      platforms: ['azure'],
-      group: 'registry',
-    },
-    {
-      name: 'username',
-      label: 'Registry username',
-      description: 'User name for the registry.',
-      type: 'string',
-      group: 'registry',
-    },
-    {
-      name: 'password',
-      label: 'Registry password',
-      description: 'Password or token for the registry. Pass it from a secret; it is masked and never put on a command line.',
-      type: 'string',
-      secret: true,
-      group: 'registry',
-    },
-    {
-      name: 'insecureRegistry',
-      label: 'Insecure registry',
-      description: 'Allow plain HTTP or an unverified certificate, for this registry only.',
-      type: 'boolean',
-      default: 'false',
-      group: 'registry',
-    },
+    ...registryInputs('registry'),
     {
       name: 'caCertFile',
       label: 'Registry CA certificate',

@@ -1,4 +1,5 @@
 import type { TaskDeclaration } from '../declaration.js';
+import { registryInputs } from '../registry-inputs.js';
 import { azureIdentityInputs } from '../azure-identity.js';
 
 export const declaration: TaskDeclaration = {
@@ -176,38 +177,7 @@ export const declaration: TaskDeclaration = {
       type: 'string',
       group: 'oci',
     },
-    {
-      name: 'containerRegistry',
-      label: 'Docker registry service connection',
-      description: 'Service connection with the registry credentials; the alternative to username and password.',
-      type: 'connection',
-      connectionType: 'dockerregistry',
-      platforms: ['azure'],
-      group: 'oci',
-    },
-    {
-      name: 'username',
-      label: 'Registry username',
-      description: 'User name for the OCI registry.',
-      type: 'string',
-      group: 'oci',
-    },
-    {
-      name: 'password',
-      label: 'Registry password',
-      description: 'Password or token for the OCI registry. Pass it from a secret.',
-      type: 'string',
-      secret: true,
-      group: 'oci',
-    },
-    {
-      name: 'insecureRegistry',
-      label: 'Insecure registry',
-      description: 'Allow plain HTTP or an unverified certificate, for the OCI registry only.',
-      type: 'boolean',
-      default: 'false',
-      group: 'oci',
-    },
+    ...registryInputs('oci'),
     {
       name: 'caCertFile',
       label: 'CA certificate',
