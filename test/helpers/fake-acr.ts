@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -9,7 +9,7 @@ import type { TestCa } from './ca.js';
 import type { FakeEntra } from './fake-entra.js';
 import { FakeServers, readBody } from './fake-servers.js';
 import { nowSeconds, recordRequest, sendJson, signJwt, type RecordedRequest } from './jwt.js';
-import { freePort, waitForPort } from './registry.js';
+import { freePort, registryConfig, serveRegistry } from './registry.js';
 
 export type { RecordedRequest } from './jwt.js';
 
@@ -68,18 +68,7 @@ export async function startTokenAuthRegistry(options: TokenAuthRegistryOptions):
   const dir = mkdtempSync(join(tmpdir(), 'mlops-token-registry-'));
   const port = await freePort();
   const config = [
-    'version: 0.1',
-    'log:',
-    '  level: info',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${join(dir, 'data')}`,
-    '  delete:',
-    '    enabled: true',
-    'http:',
-    `  addr: 127.0.0.1:${port}`,
+    ...registryConfig(dir, port, 'info'),
     `  secret: ${randomUUID()}`,
     'auth:',
     '  token:',
@@ -88,35 +77,8 @@ export async function startTokenAuthRegistry(options: TokenAuthRegistryOptions):
     `    issuer: ${JSON.stringify(options.issuer ?? FAKE_ACR_ISSUER)}`,
     `    rootcertbundle: ${JSON.stringify(options.rootCertBundle)}`,
   ];
-  writeFileSync(join(dir, 'config.yml'), `${config.join('\n')}\n`);
-  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    if (output.length > 400_000) output = output.slice(-200_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  try {
-    await waitForPort(port, child, () => output);
-  } catch (error) {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    host: `127.0.0.1:${port}`,
-    port,
-    log: () => output,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const registry = await serveRegistry(dir, port, config);
+  return { host: `127.0.0.1:${port}`, port, log: registry.output, stop: registry.stop };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,14 +44,18 @@ export async function waitForPort(port: number, child: ChildProcess, log: () => 
   throw new Error(`${child.spawnfile} did not listen on ${port}: ${log()}`);
 }
 
-/** Starts the real CNCF distribution registry (Debian's docker-registry) on 127.0.0.1. */
-export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
-  const dir = mkdtempSync(join(tmpdir(), 'mlops-registry-test-'));
-  const port = await freePort();
-  const lines = [
+/** A running docker-registry: what it printed so far, and how to stop it and remove its folder. */
+export interface RegistryProcess {
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** The config every test registry starts from: storage in `dir`, deletes on, 127.0.0.1:port. */
+export function registryConfig(dir: string, port: number, logLevel: 'warn' | 'info'): string[] {
+  return [
     'version: 0.1',
     'log:',
-    '  level: warn',
+    `  level: ${logLevel}`,
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${join(dir, 'data')}`,
@@ -60,6 +64,42 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     'http:',
     `  addr: 127.0.0.1:${port}`,
   ];
+}
+
+/** Runs the real CNCF distribution registry (Debian's docker-registry) on a config; resolves once it listens. */
+export async function serveRegistry(dir: string, port: number, config: readonly string[]): Promise<RegistryProcess> {
+  writeFileSync(join(dir, 'config.yml'), `${config.join('\n')}\n`);
+  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    // A long test run logs a lot at level info: keep the recent part.
+    if (output.length > 400_000) output = output.slice(-200_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, child, () => output);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { output: () => output, stop };
+}
+
+/** Starts a test registry on 127.0.0.1: plain, or with TLS, or with htpasswd users over TLS. */
+export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-registry-test-'));
+  const port = await freePort();
+  const lines = registryConfig(dir, port, 'warn');
   if (options.tls) {
     lines.push('  tls:', `    certificate: ${options.tls.serverCertFile}`, `    key: ${options.tls.serverKeyFile}`);
   }
@@ -70,21 +110,6 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     writeFileSync(join(dir, 'htpasswd'), `${htpasswd}\n`);
     lines.push('auth:', '  htpasswd:', '    realm: mlops-test', `    path: ${join(dir, 'htpasswd')}`);
   }
-  writeFileSync(join(dir, 'config.yml'), `${lines.join('\n')}\n`);
-  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  await waitForPort(port, child, () => output);
-  return {
-    host: `127.0.0.1:${port}`,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const registry = await serveRegistry(dir, port, lines);
+  return { host: `127.0.0.1:${port}`, stop: registry.stop };
 }
