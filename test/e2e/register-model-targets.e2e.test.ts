@@ -1,7 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { makeTestCa, type TestCa } from '../helpers/ca.js';
 import { startAzurite, type Azurite } from '../helpers/azurite.js';
@@ -11,18 +8,18 @@ import { nodeBinaries, specsDir } from '../helpers/paths.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { errorLines, FAKE_SHA, runBundle, type BundleRun, type RunnerKind } from '../helpers/run-bundle.js';
 import { buildEnv } from '../helpers/tools.js';
+import { writeModelFolder } from '../helpers/model-folder.js';
 
 // RegisterModel's oci and azureml targets run through both built bundles, as the runners run them.
 const TASK = { taskName: 'RegisterModel', actionName: 'register-model' };
 const node = nodeBinaries().at(-1)!.path;
 
 function modelFolder(content: string): string {
-  const folder = mkdtempSync(join(tmpdir(), 'mlops-model-'));
-  mkdirSync(join(folder, 'weights'));
-  writeFileSync(join(folder, 'weights/model.safetensors'), `weights ${content}`.repeat(4096));
-  writeFileSync(join(folder, 'config.json'), '{"classes": ["taco", "burrito"]}\n');
-  writeFileSync(join(folder, 'README.md'), '# tacos vs burritos\n');
-  return folder;
+  return writeModelFolder({
+    'weights/model.safetensors': `weights ${content}`.repeat(4096),
+    'config.json': '{"classes": ["taco", "burrito"]}\n',
+    'README.md': '# tacos vs burritos\n',
+  });
 }
 
 function visible(run: BundleRun): string {

@@ -1,10 +1,11 @@
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeServers } from '../helpers/fake-servers.js';
 import { FakeMlflow } from '../helpers/fake-mlflow/server.js';
 import { nodeBinaries, specsDir } from '../helpers/paths.js';
 import { errorLines, FAKE_SHA, runBundle, type BundleRun, type RunnerKind } from '../helpers/run-bundle.js';
+import { writeModelFolder } from '../helpers/model-folder.js';
 
 // The built bundles, run the way each runner runs them, against the fake MLflow tracking server
 // (which checks every call against MLflow's .proto definitions).
@@ -30,12 +31,7 @@ async function start(): Promise<FakeMlflow> {
 }
 
 function modelFolder(files: Record<string, string> = { 'model.onnx': 'onnx weights', 'params.json': '{"epochs": 5, "optimizer": {"lr": 0.01}}' }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mlops-e2e-model-'));
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
+  return writeModelFolder(files);
 }
 
 /** The log as a person sees it: the runner swallows mask commands. */

@@ -1,5 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runRegisterModel } from '../../shared/tasks/register-model/run.js';
 import { CONTENT_DIGEST_KEY } from '../../shared/model/target.js';
@@ -8,6 +7,7 @@ import { FakeMlflow, type FakeMlflowOptions } from '../helpers/fake-mlflow/serve
 import { runInProcess, shown } from '../helpers/in-process.js';
 import { specsDir } from '../helpers/paths.js';
 import { FAKE_SHA } from '../helpers/run-bundle.js';
+import { writeModelFolder } from '../helpers/model-folder.js';
 
 // RegisterModel's mlflow target, run in-process against the fake tracking server, which checks
 // every request and response against MLflow's own .proto definitions.
@@ -31,12 +31,7 @@ async function start(options: Partial<FakeMlflowOptions> = {}): Promise<FakeMlfl
 }
 
 function modelFolder(files: Record<string, string> = { 'model.pkl': 'weights v1', 'conf/config.json': '{"layers": 3}' }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mlops-model-'));
-  for (const [path, content] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), content);
-  }
-  return dir;
+  return writeModelFolder(files);
 }
 
 function register(fake: FakeMlflow, inputs: Record<string, string>) {
