@@ -5,7 +5,12 @@
 // Our push runs in a child process, so its peak RSS is its own; an idle child gives the baseline.
 // Then a second run of the same model (reuse) is timed. Targets: >= 1.0x skopeo's throughput,
 // peak RSS <= 150 MB, reuse < 2 s. Run: npx tsx bench/register-oci.ts (needs ~4.5 GiB in TMPDIR).
-import { execFileSync, spawnSync } from 'node:child_process';
+// BENCH_BIG_MIB and BENCH_SMALL_FILES shrink the model while debugging (defaults 600 and 200).
+//
+// Children run asynchronously: this process holds the registries' stdout/stderr pipes (they log a
+// line per request), and a synchronous spawn stops it draining them, so a registry blocks on a full
+// pipe and stops answering mid-push.
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,10 +66,20 @@ async function runChild(modelFile: string): Promise<void> {
   process.stdout.write(JSON.stringify(output));
 }
 
-function child(args: string[]): ChildResult {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', thisFile, '--child', ...args], { encoding: 'utf8', maxBuffer: 16 * MiB });
-  if (result.status !== 0) throw new Error(`child failed: ${result.stderr}`);
-  return JSON.parse(result.stdout) as ChildResult;
+function child(args: string[]): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', thisFile, '--child', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    proc.on('error', reject);
+    proc.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout) as ChildResult) : reject(new Error(`child failed: ${stderr}`))));
+  });
+}
+
+function skopeo(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => execFile('skopeo', args, { maxBuffer: 16 * MiB }, (error) => (error ? reject(error) : resolve())));
 }
 
 /** Writes a file of pseudo-random bytes (no two chunks alike, so nothing compresses or dedupes). */
@@ -129,8 +144,10 @@ async function main(): Promise<void> {
       const absolutePath = join(modelDir, path);
       files.push({ path, absolutePath, size, digest: writeFile(absolutePath, size, Buffer.from(path)) });
     };
-    for (let i = 0; i < 3; i++) add(`model-0000${i}.safetensors`, 600 * MiB);
-    for (let i = 0; i < 200; i++) add(`shards/part-${String(i).padStart(3, '0')}.bin`, 1 * MiB + i);
+    const bigMiB = Number(process.env.BENCH_BIG_MIB ?? 600);
+    const smallFiles = Number(process.env.BENCH_SMALL_FILES ?? 200);
+    for (let i = 0; i < 3; i++) add(`model-0000${i}.safetensors`, bigMiB * MiB);
+    for (let i = 0; i < smallFiles; i++) add(`shards/part-${String(i).padStart(3, '0')}.bin`, 1 * MiB + i);
     files.sort((a, b) => (a.path < b.path ? -1 : 1));
     const bytes = files.reduce((sum, file) => sum + file.size, 0);
     const contentDigest = `sha256:${createHash('sha256').update(files.map((f) => `${f.path} ${f.size} ${f.digest}\n`).join('')).digest('hex')}`;
@@ -139,10 +156,10 @@ async function main(): Promise<void> {
     const layout = join(work, 'layout');
     ociLayout(layout, files);
 
-    const idle = child(['--idle']);
-    const result = child([modelFile]);
+    const idle = await child(['--idle']);
+    const result = await child([modelFile]);
     const started = performance.now();
-    execFileSync('skopeo', ['copy', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout}:v1`, `docker://${theirs.host}/bench/model:v1`], { stdio: 'pipe' });
+    await skopeo(['copy', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout}:v1`, `docker://${theirs.host}/bench/model:v1`]);
     const skopeoSeconds = (performance.now() - started) / 1000;
 
     const mbps = (seconds: number) => bytes / MiB / seconds;

@@ -14,6 +14,23 @@ export interface ArmClientOptions {
   signal?: AbortSignal;
   /** Longest wait for a long-running operation (default 30 min). */
   operationTimeoutMs?: number;
+  /** Longest pause between two polls, whatever Retry-After asks (a deadline that must be kept). */
+  maxPollMs?: number;
+}
+
+/** A request ARM accepted and may still be working on: what `start` returns, not followed. */
+export interface StartedOperation<T> {
+  status: number;
+  body: T;
+  /** Azure-AsyncOperation (a status document) or, failing that, Location; undefined when done. */
+  operationUrl?: string;
+  retryAfterMs?: number;
+}
+
+/** An ARM operation status document (Azure-AsyncOperation), read leniently. */
+export interface OperationStatus {
+  status: string;
+  error?: { code?: string; message?: string; details?: { code?: string; message?: string }[] };
 }
 
 /** An ARM call that answered with an error status: one line, `{error:{code,message}}` folded in. */
@@ -40,6 +57,12 @@ function armErrorOf(response: HttpResponse): { code: string; message: string } {
 function header(response: HttpResponse, name: string): string | undefined {
   const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Retry-After in seconds (ARM never sends the HTTP-date form), as milliseconds. */
+function retryAfterMs(response: HttpResponse): number | undefined {
+  const seconds = Number(header(response, 'retry-after'));
+  return header(response, 'retry-after') !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
 /**
@@ -132,6 +155,37 @@ export class ArmClient {
     if (response.status !== 200 && response.status !== 204) throw this.failure(what, response);
   }
 
+  /**
+   * Sends a PUT/PATCH/POST/DELETE and returns as soon as ARM accepts it, with the URL to follow:
+   * for work the caller waits on in its own way (a deployment's provisioningState, say).
+   */
+  async start<T>(method: string, what: string, path: string, body?: unknown): Promise<StartedOperation<T>> {
+    const response = await this.send(method, this.url(path), body);
+    if (response.status < 200 || response.status > 202) throw this.failure(what, response);
+    const operationUrl = header(response, 'azure-asyncoperation') || (response.status === 202 ? header(response, 'location') : undefined);
+    return { status: response.status, body: ArmClient.json<T>(response), operationUrl: operationUrl || undefined, retryAfterMs: retryAfterMs(response) };
+  }
+
+  /** GET a resource with the pause ARM asks for before the next look; resource undefined on 404. */
+  async poll<T>(what: string, path: string): Promise<{ resource?: T; retryAfterMs?: number }> {
+    const response = await this.send('GET', this.url(path));
+    if (response.status === 404) return { retryAfterMs: retryAfterMs(response) };
+    if (response.status !== 200) throw this.failure(what, response);
+    return { resource: ArmClient.json<T>(response), retryAfterMs: retryAfterMs(response) };
+  }
+
+  /** One read of an Azure-AsyncOperation status document. */
+  async operationStatus(what: string, operationUrl: string): Promise<OperationStatus> {
+    const response = await this.send('GET', operationUrl);
+    if (response.status !== 200) throw this.failure(`${what} (operation status)`, response);
+    return ArmClient.json<OperationStatus>(response);
+  }
+
+  /** The pause before the next poll: Retry-After when given, capped by maxPollMs. */
+  pauseMs(retryAfter: number | undefined, fallbackMs = DEFAULT_POLL_MS): number {
+    return Math.min(retryAfter ?? fallbackMs, this.options.maxPollMs ?? Infinity);
+  }
+
   private async call<T>(method: string, what: string, path: string, body: unknown): Promise<T> {
     const url = this.url(path);
     const response = await this.send(method, url, body);
@@ -152,8 +206,7 @@ export class ArmClient {
     const deadline = Date.now() + (this.options.operationTimeoutMs ?? 30 * 60_000);
     let last = first;
     for (;;) {
-      const retryAfter = Number(header(last, 'retry-after'));
-      await sleep(Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : DEFAULT_POLL_MS, this.options.signal, 'the Azure operation');
+      await sleep(this.pauseMs(retryAfterMs(last)), this.options.signal, 'the Azure operation');
       if (Date.now() > deadline) throw new UserError(`${what} did not finish within ${Math.round((this.options.operationTimeoutMs ?? 1_800_000) / 60_000)} min`);
       if (asyncOperation) {
         last = await this.send('GET', asyncOperation);

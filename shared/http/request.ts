@@ -3,6 +3,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { CancelledError, UserError } from '../util/errors.js';
 import { proxyAuthorization, proxyFor, TunnelAgent } from './proxy.js';
 import { sleep } from '../util/sleep.js';
@@ -14,10 +15,20 @@ export interface TlsOptions {
   insecure?: boolean;
 }
 
+/**
+ * A body streamed rather than held in memory: `open` gives a fresh stream for each attempt (a retry
+ * cannot rewind the last one), which must yield exactly `length` bytes. An error the stream raises
+ * ends the request with that same error, never retried.
+ */
+export interface StreamedBody {
+  length: number;
+  open(): Readable;
+}
+
 export interface RequestOptions {
   method?: string;
   headers?: Record<string, string>;
-  body?: Buffer | string;
+  body?: Buffer | string | StreamedBody;
   /** Per attempt, from connect to the last byte of the answer. */
   timeoutMs?: number;
   /** Attempts after the first, for 429, 5xx and dropped connections. */
@@ -111,13 +122,22 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt);
 }
 
+/** Errors raised by a streamed body: the caller's own (a changed file, say), passed on unwrapped. */
+const bodyErrors = new WeakSet<object>();
+
+function isStreamed(body: RequestOptions['body']): body is StreamedBody {
+  return typeof body === 'object' && !Buffer.isBuffer(body);
+}
+
 function once(url: URL, options: RequestOptions): Promise<HttpResponse> {
   const method = options.method ?? 'GET';
   const proxy = url.protocol === 'http:' ? proxyFor(url, options.env ?? process.env) : undefined;
   return new Promise((resolve, reject) => {
     const headers = { ...options.headers };
-    const body = typeof options.body === 'string' ? Buffer.from(options.body) : options.body;
+    const streamed = isStreamed(options.body) ? options.body : undefined;
+    const body = typeof options.body === 'string' ? Buffer.from(options.body) : streamed ? undefined : options.body;
     if (body) headers['content-length'] = String(body.length);
+    if (streamed) headers['content-length'] = String(streamed.length);
     const target = proxy
       ? { host: proxy.hostname, port: proxy.port || 80, path: url.href, headers: { ...headers, ...proxyAuthorization(proxy), host: url.host } }
       : { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: `${url.pathname}${url.search}`, headers };
@@ -128,9 +148,12 @@ function once(url: URL, options: RequestOptions): Promise<HttpResponse> {
     const request = (transport.request as typeof https.request)(requestOptions, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks), url: url.href }),
-      );
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks), url: url.href });
+        // An answer before the whole streamed body went out (a refusal): stop sending. The
+        // connection is unusable with half a body in it, and the stream's file is released.
+        if (streamed && !request.writableFinished) request.destroy();
+      });
       response.on('error', reject);
     });
     const timer = setTimeout(() => {
@@ -138,12 +161,24 @@ function once(url: URL, options: RequestOptions): Promise<HttpResponse> {
     }, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const onAbort = () => request.destroy(new CancelledError('the request'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    const source = streamed?.open();
     request.on('close', () => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      // A server that answers before reading the whole body leaves the stream unread: release its file.
+      source?.destroy();
     });
     request.on('error', reject);
-    request.end(body);
+    if (!source) {
+      request.end(body);
+      return;
+    }
+    source.on('error', (error) => {
+      bodyErrors.add(error);
+      reject(error);
+      request.destroy(error);
+    });
+    source.pipe(request);
   });
 }
 
@@ -163,7 +198,7 @@ export async function request(url: string, options: RequestOptions = {}): Promis
     try {
       response = await once(current, { ...options, headers });
     } catch (error) {
-      if (error instanceof CancelledError) throw error;
+      if (error instanceof CancelledError || bodyErrors.has(error as object)) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? 'ERROR';
       if (RETRIED_CODES.has(code) && attempt < retries) {
         await sleep(backoffMs(attempt++), options.signal, 'the request');

@@ -36,24 +36,48 @@ const TLS_CODES = new Set([
 ]);
 
 /**
- * The few API server reads the port-forward needs, with the kubeconfig's own TLS and credentials
+ * The API server calls the port-forward and the deploy need, with the kubeconfig's own TLS and credentials
  * (certificates, tokens, exec plugins: whatever @kubernetes/client-node applies), a timeout per
  * attempt, retries on 429/5xx and dropped connections, and one-line errors that never carry a
  * credential.
  */
 export class K8sApi {
   constructor(
-    private readonly config: LoadedKubeConfig,
+    readonly config: LoadedKubeConfig,
     private readonly signal?: AbortSignal,
+    /** What a cancel interrupts, for its message. */
+    private readonly activity = 'the port-forward',
   ) {}
 
   /** `what` names the call in errors, e.g. "GET service kubeflow/ml-pipeline". */
   async get<T>(path: string, what: string): Promise<T> {
+    return this.json<T>('GET', path, what);
+  }
+
+  /**
+   * One call with a JSON answer. Every verb used here is idempotent (GET, server-side apply, merge
+   * patch, DELETE), so dropped connections, 429 and 5xx are retried.
+   */
+  async json<T>(method: string, path: string, what: string, body?: { text: string; contentType: string }): Promise<T> {
+    const answer = await this.call(method, path, what, body, 'application/json');
+    try {
+      return JSON.parse(answer.toString('utf8')) as T;
+    } catch {
+      throw new UserError(`the Kubernetes API server ${this.config.serverForLog} answered ${what} with a body that is not JSON`);
+    }
+  }
+
+  /** A call with a text answer, e.g. a pod's log. */
+  async text(path: string, what: string): Promise<string> {
+    return (await this.call('GET', path, what, undefined, 'text/plain, */*')).toString('utf8');
+  }
+
+  private async call(method: string, path: string, what: string, body: { text: string; contentType: string } | undefined, accept: string): Promise<Buffer> {
     for (let attempt = 0; ; attempt++) {
-      if (this.signal?.aborted) throw new CancelledError('the port-forward');
+      if (this.signal?.aborted) throw new CancelledError(this.activity);
       let answer: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
       try {
-        answer = await this.once(path);
+        answer = await this.once(method, path, body, accept);
       } catch (error) {
         if (error instanceof UserError) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? '';
@@ -63,20 +87,79 @@ export class K8sApi {
         }
         throw this.networkError(error as NodeJS.ErrnoException, what);
       }
-      const { status, body } = answer;
+      const { status } = answer;
       if ((status === 429 || status >= 500) && attempt < RETRIES) {
         await this.sleep(retryAfterMs(answer.headers['retry-after']) ?? backoffMs(attempt));
         continue;
       }
-      if (status >= 200 && status < 300) {
-        try {
-          return JSON.parse(body.toString('utf8')) as T;
-        } catch {
-          throw new UserError(`the Kubernetes API server ${this.config.serverForLog} answered ${what} with a body that is not JSON`);
-        }
-      }
-      throw this.statusError(status, parseStatus(body), what);
+      if (status >= 200 && status < 300) return answer.body;
+      throw this.statusError(status, parseStatus(answer.body), what);
     }
+  }
+
+  /**
+   * A watch: newline-delimited JSON events streamed until the server ends it, `onEvent` returns
+   * true, or the signal aborts. Resolves with how it ended; the caller re-lists and re-watches.
+   */
+  async watch<E>(path: string, what: string, onEvent: (event: E) => boolean, signal: AbortSignal): Promise<'done' | 'ended'> {
+    const options = await this.requestOptions();
+    const url = new URL(this.config.server + path);
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (error: Error | undefined, how?: 'done' | 'ended') => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        this.signal?.removeEventListener('abort', onAbort);
+        request.destroy();
+        if (error) reject(error);
+        else resolve(how!);
+      };
+      const onAbort = () => finish(new CancelledError(this.activity));
+      const request = (transport.request as typeof https.request)(
+        url,
+        { ...options, method: 'GET', headers: { ...options.headers, accept: 'application/json' } },
+        (response) => {
+          const status = response.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => finish(this.statusError(status, parseStatus(Buffer.concat(chunks)), what)));
+            return;
+          }
+          let pending = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            pending += chunk;
+            let newline: number;
+            while (!settled && (newline = pending.indexOf('\n')) >= 0) {
+              const line = pending.slice(0, newline).trim();
+              pending = pending.slice(newline + 1);
+              if (!line) continue;
+              let event: E;
+              try {
+                event = JSON.parse(line) as E;
+              } catch {
+                finish(new UserError(`the Kubernetes API server ${this.config.serverForLog} sent a watch event that is not JSON for ${what}`));
+                return;
+              }
+              if (onEvent(event)) finish(undefined, 'done');
+            }
+          });
+          response.on('end', () => finish(undefined, 'ended'));
+          response.on('error', () => finish(undefined, 'ended'));
+        },
+      );
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        // A dropped watch is normal (proxies, API server restarts): the caller watches again.
+        if (RETRIED_CODES.has(error.code ?? '')) finish(undefined, 'ended');
+        else finish(this.networkError(error, what));
+      });
+      request.end();
+    });
   }
 
   /** The one-line error for a non-2xx answer to a call (also used for WebSocket upgrades). */
@@ -122,33 +205,39 @@ export class K8sApi {
     return options;
   }
 
-  private async once(path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  private async once(
+    method: string,
+    path: string,
+    body: { text: string; contentType: string } | undefined,
+    accept: string,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     const options = await this.requestOptions();
     const url = new URL(this.config.server + path);
     const transport = url.protocol === 'https:' ? https : http;
+    const headers: http.OutgoingHttpHeaders = { ...(options.headers as http.OutgoingHttpHeaders), accept };
+    if (body) {
+      headers['content-type'] = body.contentType;
+      headers['content-length'] = Buffer.byteLength(body.text);
+    }
     return new Promise((resolve, reject) => {
-      const request = (transport.request as typeof https.request)(
-        url,
-        { ...options, method: 'GET', headers: { ...options.headers, accept: 'application/json' } },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
-          response.on('error', reject);
-        },
-      );
+      const request = (transport.request as typeof https.request)(url, { ...options, method, headers }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
+        response.on('error', reject);
+      });
       const timer = setTimeout(
         () => request.destroy(Object.assign(new Error(`no answer within ${TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })),
         TIMEOUT_MS,
       );
-      const onAbort = () => request.destroy(new CancelledError('the port-forward'));
+      const onAbort = () => request.destroy(new CancelledError(this.activity));
       this.signal?.addEventListener('abort', onAbort, { once: true });
       request.on('close', () => {
         clearTimeout(timer);
         this.signal?.removeEventListener('abort', onAbort);
       });
       request.on('error', reject);
-      request.end();
+      request.end(body?.text);
     });
   }
 
@@ -160,7 +249,7 @@ export class K8sApi {
       }, ms);
       const onAbort = () => {
         clearTimeout(timer);
-        reject(new CancelledError('the port-forward'));
+        reject(new CancelledError(this.activity));
       };
       this.signal?.addEventListener('abort', onAbort, { once: true });
     });

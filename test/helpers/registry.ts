@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,15 +69,20 @@ export function registryConfig(dir: string, port: number, logLevel: 'warn' | 'in
 /** Runs the real CNCF distribution registry (Debian's docker-registry) on a config; resolves once it listens. */
 export async function serveRegistry(dir: string, port: number, config: readonly string[]): Promise<RegistryProcess> {
   writeFileSync(join(dir, 'config.yml'), `${config.join('\n')}\n`);
-  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-    // A long test run logs a lot at level info: keep the recent part.
-    if (output.length > 400_000) output = output.slice(-200_000);
+  // Its log goes to a file, not a pipe: a caller blocked in a synchronous spawn (skopeo, buildah)
+  // does not read pipes, and a full pipe stops the registry answering at all.
+  const logFile = join(dir, 'registry.log');
+  const logFd = openSync(logFile, 'a');
+  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  const output = () => {
+    try {
+      const text = readFileSync(logFile, 'utf8');
+      return text.length > 200_000 ? text.slice(-200_000) : text;
+    } catch {
+      return '';
+    }
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -87,12 +92,12 @@ export async function serveRegistry(dir: string, port: number, config: readonly 
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForPort(port, child, () => output);
+    await waitForPort(port, child, output);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { output: () => output, stop };
+  return { output, stop };
 }
 
 /** Starts a test registry on 127.0.0.1: plain, or with TLS, or with htpasswd users over TLS. */

@@ -1,5 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MlflowClient } from '../../shared/model/mlflow/client.js';
+import { fileBody } from '../../shared/model/mlflow/upload.js';
 import { runRegisterModel } from '../../shared/tasks/register-model/run.js';
 import { CONTENT_DIGEST_KEY } from '../../shared/model/target.js';
 import { FakeServers } from '../helpers/fake-servers.js';
@@ -148,6 +151,35 @@ describeWithSpecs('MLflow registry contract', () => {
     expect(fake.versions()).toEqual([]);
     expect(fake.artifactFiles()).toEqual([]);
     expect(fake.violations).toEqual([]);
+  });
+
+  test('contract: a file far larger than the read buffers (64 MiB) arrives intact in the artifact store', async () => {
+    const fake = await start();
+    const size = 64 * 1024 * 1024 + 12_345;
+    const weights = randomBytes(size);
+    const expected = createHash('sha256').update(weights).digest('hex');
+    const modelPath = modelFolder({ 'config.json': '{"layers": 3}' });
+    writeFileSync(join(modelPath, 'weights.safetensors'), weights);
+
+    const run = await register(fake, { modelPath });
+    const folder = fake.versions('tacos')[0]!.source.slice('mlflow-artifacts:/'.length);
+    expect(fake.artifactFiles()).toEqual([`${folder}/config.json`, `${folder}/weights.safetensors`]);
+    const stored = readFileSync(join(fake.artifactRoot, folder, 'weights.safetensors'));
+    expect(stored.length).toBe(size);
+    expect(createHash('sha256').update(stored).digest('hex')).toBe(expected);
+    expect(run.outputs.reused).toBe('false');
+    expect(fake.violations).toEqual([]);
+  });
+
+  test('contract: a file that no longer matches its digest fails its upload with a one-line error, and nothing is stored', async () => {
+    const fake = await start();
+    const modelPath = modelFolder({ 'model.bin': 'x'.repeat(3 * 1024 * 1024) });
+    const client = new MlflowClient({ trackingUri: fake.url, auth: { kind: 'token', token: TOKEN }, authSource: "input 'mlflowToken'" });
+    const file = { path: 'model.bin', absolutePath: join(modelPath, 'model.bin'), size: 3 * 1024 * 1024, digest: `sha256:${'0'.repeat(64)}` };
+    const { message } = await failure(client.putArtifact('mlops-tasks/models/tacos/x/model.bin', fileBody(file)));
+    expect(message).toBe("input 'modelPath': 'model.bin' changed while it was being uploaded: run the step again");
+    expect(fake.artifactFiles()).toEqual([]);
+    expect(fake.artifactWrites).toBe(0);
   });
 
   test('contract: a server without the artifact proxy is told apart; sourceUri is then used as given', async () => {

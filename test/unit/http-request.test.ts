@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import type http from 'node:http';
+import { Readable } from 'node:stream';
 import type tls from 'node:tls';
-import { NetworkError, request, safeUrl } from '../../shared/http/request.js';
+import { NetworkError, request, safeUrl, type StreamedBody } from '../../shared/http/request.js';
 import { CancelledError, UserError } from '../../shared/util/errors.js';
 import { makeTestCa, type TestCa } from '../helpers/ca.js';
 import { FakeServers, readBody } from '../helpers/fake-servers.js';
@@ -48,6 +50,91 @@ describe('request: answers', () => {
     const response = await request(`${origin}/things`, { method: 'POST', headers: { 'x-thing': 'yes' }, body: 'héllo' });
     expect(response.status).toBe(201);
     expect(seen).toEqual({ method: 'POST', length: String(Buffer.byteLength('héllo')), header: 'yes', body: 'héllo' });
+  });
+});
+
+/** A body of `size` deterministic bytes in 64 KiB pieces; counts how often it was opened and closed. */
+function countedBody(size: number, fail?: Error): StreamedBody & { opened: number; closed: number; digest: string } {
+  const piece = (index: number) => Buffer.alloc(Math.min(64 * 1024, size - index * 64 * 1024), index % 251);
+  const pieces = Math.ceil(size / (64 * 1024));
+  const hash = createHash('sha256');
+  for (let index = 0; index < pieces; index++) hash.update(piece(index));
+  const body = {
+    length: size,
+    opened: 0,
+    closed: 0,
+    digest: hash.digest('hex'),
+    open() {
+      body.opened++;
+      let index = 0;
+      const stream = new Readable({
+        read() {
+          if (fail && index === 1) this.destroy(fail);
+          else this.push(index < pieces ? piece(index++) : null);
+        },
+      });
+      stream.on('close', () => body.closed++);
+      return stream;
+    },
+  };
+  return body;
+}
+
+describe('request: streamed bodies', () => {
+  test('sends a streamed body whole, with its content-length, opening it once', async () => {
+    let seen: { length?: string; digest?: string; size?: number } = {};
+    const { origin } = await servers.http(async (req, res) => {
+      const received = await readBody(req);
+      seen = { length: req.headers['content-length'], size: received.length, digest: createHash('sha256').update(received).digest('hex') };
+      res.writeHead(201).end();
+    });
+    const body = countedBody(5 * 1024 * 1024 + 7);
+    const response = await request(`${origin}/upload`, { method: 'PUT', body });
+    expect(response.status).toBe(201);
+    expect(seen).toEqual({ length: String(body.length), size: body.length, digest: body.digest });
+    expect(body.opened).toBe(1);
+  });
+
+  test('a retried PUT gets a fresh stream for each attempt', async () => {
+    const digests: string[] = [];
+    const { origin } = await servers.http(async (req, res) => {
+      digests.push(createHash('sha256').update(await readBody(req)).digest('hex'));
+      res.writeHead(digests.length === 1 ? 503 : 200, { 'retry-after': '0' }).end();
+    });
+    const body = countedBody(300_000);
+    const response = await request(`${origin}/x`, { method: 'PUT', body, retries: 1 });
+    expect(response.status).toBe(200);
+    expect(body.opened).toBe(2);
+    expect(digests).toEqual([body.digest, body.digest]);
+  });
+
+  test("the body stream's own error ends the request as it is: not wrapped, not retried", async () => {
+    let hits = 0;
+    const { origin } = await servers.http((req, res) => {
+      hits++;
+      req.on('error', () => undefined);
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
+    });
+    const problem = new UserError("'model.bin' changed while it was being uploaded");
+    const body = countedBody(1024 * 1024, problem);
+    const error = await failure(request(`${origin}/x`, { method: 'PUT', body, retries: 3 }));
+    expect(error).toBe(problem);
+    expect(body.opened).toBe(1);
+    expect(hits).toBeLessThanOrEqual(1);
+  });
+
+  test('a server that answers before reading the body gets its answer returned, and the stream is closed', async () => {
+    const { origin } = await servers.http((_req, res) => {
+      res.writeHead(413, { connection: 'close' }).end('too large');
+    });
+    const body = countedBody(64 * 1024 * 1024);
+    const response = await request(`${origin}/x`, { method: 'PUT', body, retries: 0 });
+    expect(response.status).toBe(413);
+    // The 64 MiB were never all read: the stream was closed, not left holding its source.
+    for (let waited = 0; body.closed === 0 && waited < 1000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(body.closed).toBe(1);
+    expect(body.opened).toBe(1);
   });
 });
 

@@ -1,4 +1,4 @@
-import { request, type HttpResponse } from '../../http/request.js';
+import { request, type HttpResponse, type StreamedBody } from '../../http/request.js';
 import { UserError } from '../../util/errors.js';
 
 /** How requests to the tracking server prove who sends them. */
@@ -95,8 +95,8 @@ export class MlflowClient {
     return (text.trim() ? JSON.parse(text) : {}) as T;
   }
 
-  /** PUT of raw bytes to an artifact path through the server's artifact proxy. */
-  async putArtifact(artifactPath: string, body: Buffer): Promise<void> {
+  /** PUT of raw bytes (in memory or streamed) to an artifact path through the server's artifact proxy. */
+  async putArtifact(artifactPath: string, body: Buffer | StreamedBody): Promise<void> {
     const path = `/mlflow-artifacts/artifacts/${encodeArtifactPath(artifactPath)}`;
     const response = await request(`${this.options.trackingUri}${API}${path}`, {
       method: 'PUT',

@@ -1,6 +1,6 @@
 import type { TaskDeclaration } from '../declaration.js';
 import { registryInputs } from '../registry-inputs.js';
-import { azureIdentityInputs } from '../azure-identity.js';
+import { azureMlWorkspaceInputs } from '../azureml-workspace.js';
 
 export const declaration: TaskDeclaration = {
   id: '5d0f2c4e-8b7a-4f1e-9c36-2a71e04b9d58',
@@ -87,29 +87,7 @@ export const declaration: TaskDeclaration = {
       type: 'string',
       group: 'lineage',
     },
-    ...azureIdentityInputs.map((input) => ({ ...input, group: 'azureml' })),
-    {
-      name: 'resourceGroup',
-      label: 'Resource group',
-      description: 'Resource group of the Azure ML workspace (registry `azureml`).',
-      type: 'string',
-      group: 'azureml',
-    },
-    {
-      name: 'workspace',
-      label: 'Workspace',
-      description: 'Name of the Azure ML workspace (registry `azureml`).',
-      type: 'string',
-      group: 'azureml',
-    },
-    {
-      name: 'azureResourceManagerUrl',
-      label: 'Azure Resource Manager URL',
-      description: 'Azure Resource Manager endpoint, for sovereign clouds. On Azure DevOps the URL of the service connection wins.',
-      type: 'string',
-      default: 'https://management.azure.com',
-      group: 'azureml',
-    },
+    ...azureMlWorkspaceInputs('azureml', 'registry `azureml`'),
     {
       name: 'mlflowTrackingUri',
       label: 'MLflow tracking URI',

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { InputReader } from '../../platform/inputs.js';
 import type { AzureIdentity } from '../../azure/identity.js';
@@ -8,18 +7,14 @@ import { lineageTags } from '../../model/lineage.js';
 import { readMetadataTags } from '../../model/metadata.js';
 import { checkTag } from '../../registry/reference.js';
 import { readAzureIdentity } from '../azure-identity.js';
+import { readAzureMlWorkspace, type AzureMlWorkspaceInputs } from '../azureml-workspace.js';
+import { baseUrl } from '../base-url.js';
 import { declaration } from './declaration.js';
 import { readOciInputs, type OciInputs } from './oci-inputs.js';
 
 export type RegistryKind = 'azureml' | 'mlflow' | 'oci';
 
-export interface AzureMlInputs {
-  identity: AzureIdentity;
-  subscriptionId: string;
-  resourceGroup: string;
-  workspace: string;
-  armUrl: string;
-}
+export type AzureMlInputs = AzureMlWorkspaceInputs;
 
 export interface MlflowInputs {
   trackingUri: string;
@@ -46,21 +41,6 @@ export interface RegisterInputs {
 
 /** What Azure ML accepts as a model name (model container name in the 2024-04-01 API). */
 const AZUREML_NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** An http(s) URL without credentials, query or fragment, and without a trailing slash. */
-function baseUrl(name: string, value: string, example: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InputError(name, `'${value}' is not a URL; write it like ${example}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(name, `'${value}' is not an http or https URL`);
-  if (url.username || url.password) throw new InputError(name, 'must not hold credentials: use the credential inputs');
-  if (url.search || url.hash) throw new InputError(name, `'${value}' must not have a query string or fragment`);
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-}
 
 function checkName(registry: RegistryKind, name: string): void {
   if (registry === 'azureml' && !AZUREML_NAME.test(name)) {
@@ -97,32 +77,6 @@ function readMlflow(inputs: InputReader): MlflowInputs {
   if (token) [auth, authSource] = [{ kind: 'token', token }, "input 'mlflowToken'"];
   else if (username) [auth, authSource] = [{ kind: 'basic', username, password }, "inputs 'mlflowUsername' and 'mlflowPassword'"];
   return { trackingUri, auth, authSource, sourceUri, alias: inputs.string('alias') };
-}
-
-/** The workspace inputs of registry `azureml`, all named at once when some are missing. */
-async function readAzureMl(inputs: InputReader, platform: Platform): Promise<AzureMlInputs> {
-  const connection = platform.name === 'azure' ? platform.getServiceConnection('azureSubscription') : undefined;
-  const subscriptionId = connection?.data.subscriptionid || inputs.string('azureSubscriptionId');
-  const resourceGroup = inputs.string('resourceGroup');
-  const workspace = inputs.string('workspace');
-  const subscriptionInput = platform.name === 'azure' ? 'azureSubscription' : 'azureSubscriptionId';
-  const missing = [
-    ...(subscriptionId ? [] : [subscriptionInput]),
-    ...(resourceGroup ? [] : ['resourceGroup']),
-    ...(workspace ? [] : ['workspace']),
-  ];
-  if (missing.length) {
-    throw new InputError(missing[0]!, `registry azureml needs the workspace: '${missing.join("', '")}' ${missing.length > 1 ? 'are' : 'is'} empty`);
-  }
-  if (!GUID.test(subscriptionId)) throw new InputError(subscriptionInput, `'${subscriptionId}' is not a subscription id (a GUID)`);
-  const armUrl = baseUrl('azureResourceManagerUrl', connection?.url || inputs.string('azureResourceManagerUrl'), 'https://management.azure.com');
-  // Fetching a federated token may be a remote call: it comes after every other check.
-  const identity = await readAzureIdentity(inputs, platform);
-  if (!identity) {
-    const input = platform.name === 'azure' ? 'azureSubscription' : 'azureClientId';
-    throw new InputError(input, 'registry azureml needs an Azure sign-in: ' + (platform.name === 'azure' ? 'choose an Azure Resource Manager service connection' : "give 'azureClientId' and 'azureTenantId' (and 'azureClientSecret' without federation)"));
-  }
-  return { identity, subscriptionId, resourceGroup, workspace, armUrl };
 }
 
 /** Reads and checks every RegisterModel input before any file is read or anything is sent. */
@@ -164,5 +118,5 @@ export async function readRegisterInputs(platform: Platform): Promise<RegisterIn
     }
     return { ...common, oci: { ...oci, azureIdentity } };
   }
-  return { ...common, azureml: await readAzureMl(inputs, platform) };
+  return { ...common, azureml: await readAzureMlWorkspace(inputs, platform, 'registry azureml') };
 }

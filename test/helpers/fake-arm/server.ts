@@ -2,8 +2,15 @@ import type http from 'node:http';
 import type { TestCa } from '../ca.js';
 import type { FakeEntra } from '../fake-entra.js';
 import { FakeServers, readBody } from '../fake-servers.js';
-import { ArmSwagger, type MatchedOperation } from './swagger.js';
+import { ArmSwagger, MFE_JSON, type MatchedOperation } from './swagger.js';
 import { ArmStore, systemData, type FakeDatastore, type StoredContainer } from './store.js';
+import { FakeOnline, type Answer, type DeploymentOutcome } from './online.js';
+import { FakeOperations, type OperationPacing } from './operations.js';
+import { startFakeScoring, type FakeScoring } from './scoring.js';
+import { operationStatusProblems } from './operation-status.js';
+
+/** Workspaces themselves are in the other 2024-04-01 file. */
+const WORKSPACES_JSON = MFE_JSON.replace(/mfe\.json$/, 'machineLearningServices.json');
 
 export interface FakeArmOptions {
   ca: TestCa;
@@ -13,6 +20,12 @@ export interface FakeArmOptions {
   subscriptionId: string;
   resourceGroup: string;
   workspace: string;
+  /** The workspace's region (default westeurope). */
+  location?: string;
+  /** How fast long-running operations complete (default: 2 polls or 1.5 s, Retry-After 1 s). */
+  pacing?: Partial<OperationPacing>;
+  /** Retry-After on a deployment DELETE's 202; the spec allows 10 to 600 (default 10). */
+  deleteRetryAfterSeconds?: number;
 }
 
 export interface ArmCall {
@@ -22,6 +35,8 @@ export interface ArmCall {
   query: Record<string, string>;
   status: number;
   body: unknown;
+  /** When the fake answered (ms since the epoch). */
+  at: number;
 }
 
 export interface FakeArm {
@@ -35,12 +50,18 @@ export interface FakeArm {
   /** Makes the next call of an operation fail with this status and an ARM error body. */
   failNext(operationId: string, status: number, code?: string): void;
   addDatastore(datastore: FakeDatastore): void;
+  /** Registers a model version the deployments may serve (the RegisterModel side of the fake). */
+  addModelVersion(name: string, version: string): void;
+  /** Online endpoints, deployments and environment versions, with state. */
+  online: FakeOnline;
+  /** The endpoints' data plane: scoringUri points here. */
+  scoring: FakeScoring;
+  /** Decides the next new deployment: provisions, or fails with a reason (FIFO; default succeeds). */
+  queueDeployment(outcome: DeploymentOutcome): void;
   /** Calls that change state (PUT, DELETE). */
   writes(): ArmCall[];
   stop(): Promise<void>;
 }
-
-type Answer = { status: number; body?: unknown };
 
 const notFound = (what: string): Answer => ({ status: 404, body: { error: { code: 'UserError', message: `${what} was not found` } } });
 
@@ -51,6 +72,8 @@ const notFound = (what: string): Answer => ({ status: 404, body: { error: { code
  */
 export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
   const swagger = new ArmSwagger(options.specsDir);
+  const workspaces = new ArmSwagger(options.specsDir, WORKSPACES_JSON);
+  const location = options.location ?? 'westeurope';
   const store = new ArmStore();
   const calls: ArmCall[] = [];
   const violations: string[] = [];
@@ -58,6 +81,19 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
   const servers = new FakeServers();
   let origin = '';
   const workspaceId = `/subscriptions/${options.subscriptionId}/resourceGroups/${options.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${options.workspace}`;
+  const operationsPath = `/subscriptions/${options.subscriptionId}/providers/Microsoft.MachineLearningServices/locations/${location}`;
+  const operations = new FakeOperations(() => `${origin}${operationsPath}`, { polls: 2, afterMs: 1500, retryAfterSeconds: 1, ...options.pacing });
+  const online = new FakeOnline(
+    workspaceId,
+    operations,
+    (endpoint) => `${scoringOrigin}/${endpoint}/score`,
+    options.deleteRetryAfterSeconds ?? 10,
+    (id) => {
+      const found = /\/models\/([^/]+)\/versions\/([^/]+)$/.exec(id);
+      return !!found && id.toLowerCase().startsWith(workspaceId.toLowerCase()) && !!store.models.get(decodeURIComponent(found[1]!))?.versions.has(decodeURIComponent(found[2]!));
+    },
+  );
+  let scoringOrigin = '';
 
   const datastoreResource = (datastore: FakeDatastore) => ({
     id: `${workspaceId}/datastores/${datastore.name}`,
@@ -180,12 +216,34 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
         const model = store.models.get(name);
         return { status: model?.versions.delete(version) ? 200 : 204 };
       }
+      case 'Workspaces_Get':
+        return {
+          status: 200,
+          body: { id: workspaceId, name: options.workspace, type: 'Microsoft.MachineLearningServices/workspaces', location, identity: { type: 'SystemAssigned' }, properties: { friendlyName: options.workspace, provisioningState: 'Succeeded' } },
+        };
       default:
-        return { status: 400, body: { error: { code: 'NotImplemented', message: `the fake ARM does not implement ${operation.operationId}` } } };
+        return online.handle(operation, body) ?? { status: 400, body: { error: { code: 'NotImplemented', message: `the fake ARM does not implement ${operation.operationId}` } } };
     }
   }
 
   const audience = () => origin;
+
+  function authorizedRequest(req: http.IncomingMessage): boolean {
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const issued = bearer ? options.entra.issued.find((token) => token.token === bearer) : undefined;
+    return !!bearer && options.entra.isIssued(bearer) && issued?.audience === audience();
+  }
+
+  /** A poll of a long-running operation: its status document, or its result (202 until done). */
+  function operationAnswer(kind: string, id: string): Answer {
+    const operation = operations.poll(id);
+    if (!operation) return { status: 404, body: { error: { code: 'NotFound', message: `operation ${id} was not found` } } };
+    const retry = { 'retry-after': String(options.pacing?.retryAfterSeconds ?? 1) };
+    if (kind === 'mfeOperationsStatus') return { status: 200, body: operations.document(operation), headers: operation.status === 'InProgress' ? retry : {} };
+    if (operation.status === 'InProgress') return { status: 202, headers: { ...retry, location: `${origin}${operationsPath}/mfeOperationResults/${id}?api-version=2024-04-01` } };
+    if (operation.status === 'Failed') return { status: 400, body: { error: operation.error } };
+    return { status: 204 };
+  }
 
   async function serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const raw = (await readBody(req)).toString('utf8');
@@ -193,21 +251,33 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
     const method = req.method ?? 'GET';
     const send = (operationId: string, answer: Answer, checked?: MatchedOperation) => {
       const text = answer.body === undefined ? '' : JSON.stringify(answer.body);
-      if (checked) violations.push(...swagger.checkResponse(checked, answer.status, text));
-      calls.push({ operationId, method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: answer.status, body: raw ? JSON.parse(raw) : undefined });
-      res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'x-ms-request-id': crypto.randomUUID() });
+      if (checked) {
+        const spec = checked.operationId === 'Workspaces_Get' ? workspaces : swagger;
+        violations.push(...spec.checkResponse(checked, answer.status, text), ...spec.checkResponseHeaders(checked, answer.status, answer.headers ?? {}));
+      }
+      calls.push({ operationId, method, path: url.pathname, query: Object.fromEntries(url.searchParams), status: answer.status, body: raw ? JSON.parse(raw) : undefined, at: Date.now() });
+      res.writeHead(answer.status, { ...(text ? { 'content-type': 'application/json; charset=utf-8' } : {}), 'x-ms-request-id': crypto.randomUUID(), ...answer.headers });
       res.end(text);
     };
-    const operation = swagger.match(method, url.pathname);
+    const operationCall = /\/(mfeOperationsStatus|mfeOperationResults)\/([^/]+)$/.exec(url.pathname);
+    if (operationCall && url.pathname.startsWith(operationsPath)) {
+      if (!authorizedRequest(req)) {
+        send(operationCall[1]!, { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'The access token is missing, expired or not for this audience.' } } });
+        return;
+      }
+      const answer = operationAnswer(operationCall[1]!, operationCall[2]!);
+      if (answer.status === 200 && operationCall[1] === 'mfeOperationsStatus') violations.push(...operationStatusProblems(swagger, answer.body));
+      send(operationCall[1]!, answer);
+      return;
+    }
+    const operation = swagger.match(method, url.pathname) ?? workspaces.match(method, url.pathname);
     if (!operation) {
       violations.push(`no operation in the spec for ${method} ${url.pathname}`);
       send('(none)', { status: 404, body: { error: { code: 'NoRoute', message: `no route ${method} ${url.pathname}` } } });
       return;
     }
-    violations.push(...swagger.checkRequest(operation, url.searchParams, req.headers['content-type'] ?? '', raw));
-    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const issued = bearer ? options.entra.issued.find((token) => token.token === bearer) : undefined;
-    if (!bearer || !options.entra.isIssued(bearer) || issued?.audience !== audience()) {
+    violations.push(...(operation.operationId === 'Workspaces_Get' ? workspaces : swagger).checkRequest(operation, url.searchParams, req.headers['content-type'] ?? '', raw));
+    if (!authorizedRequest(req)) {
       send(operation.operationId, { status: 401, body: { error: { code: 'InvalidAuthenticationToken', message: 'The access token is missing, expired or not for this audience.' } } }, operation);
       return;
     }
@@ -240,6 +310,8 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
     });
   });
   origin = running.origin;
+  const scoring = await startFakeScoring(servers, options.ca, online, options.entra);
+  scoringOrigin = scoring.url;
 
   return {
     url: origin,
@@ -248,7 +320,16 @@ export async function startFakeArm(options: FakeArmOptions): Promise<FakeArm> {
     violations,
     failNext: (operationId, status, code = 'InternalServerError') => void failures.set(operationId, { status, code }),
     addDatastore: (datastore) => store.addDatastore(datastore),
-    writes: () => calls.filter((call) => call.method === 'PUT' || call.method === 'DELETE'),
+    addModelVersion: (name, version) => {
+      const now = new Date().toISOString();
+      const model = store.models.get(name) ?? { name, createdAt: now, body: {}, versions: new Map() };
+      model.versions.set(version, { name: version, createdAt: now, body: { modelType: 'mlflow_model', modelUri: `azureml://subscriptions/${options.subscriptionId}/resourceGroups/${options.resourceGroup}/workspaces/${options.workspace}/datastores/workspaceblobstore/paths/models/${name}/${version}/` } });
+      store.models.set(name, model);
+    },
+    online,
+    scoring,
+    queueDeployment: (outcome) => online.queueDeployment(outcome),
+    writes: () => calls.filter((call) => call.method === 'PUT' || call.method === 'DELETE' || call.method === 'PATCH'),
     stop: () => servers.close(),
   };
 }

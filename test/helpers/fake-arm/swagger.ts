@@ -30,7 +30,7 @@ export interface Operation {
   method: string;
   template: string;
   parameters: SwaggerParameter[];
-  responses: Record<string, { schema?: Json }>;
+  responses: Record<string, { schema?: Json; headers?: Record<string, Json> }>;
 }
 
 export interface MatchedOperation extends Operation {
@@ -98,8 +98,10 @@ export class ArmSwagger {
     return this.parameter(file, this.lookup(file, pointer));
   }
 
-  private responses(from: string, responses: Json): Record<string, { schema?: Json }> {
-    return Object.fromEntries(Object.entries(responses).map(([status, response]) => [status, { schema: (response as Json).schema ? { __from: from, ...(response as Json).schema } : undefined }]));
+  private responses(from: string, responses: Json): Record<string, { schema?: Json; headers?: Record<string, Json> }> {
+    return Object.fromEntries(
+      Object.entries(responses).map(([status, response]) => [status, { schema: (response as Json).schema ? { __from: from, ...(response as Json).schema } : undefined, headers: (response as Json).headers }]),
+    );
   }
 
   private key(file: string, name: string, direction: Direction): string {
@@ -326,6 +328,29 @@ export class ArmSwagger {
     if (parameter.pattern && !new RegExp(parameter.pattern).test(value)) problems.push(`${name} does not match ${parameter.pattern}: '${value}'`);
     if (parameter.minLength !== undefined && value.length < parameter.minLength) problems.push(`${name} is shorter than ${parameter.minLength}`);
     if (parameter.maxLength !== undefined && value.length > parameter.maxLength) problems.push(`${name} is longer than ${parameter.maxLength}`);
+    return problems;
+  }
+
+  /**
+   * Everything wrong with the headers of an answer that the spec declares for its status: type,
+   * format (durations) and bounds (Retry-After is 10 to 600 seconds where declared).
+   */
+  checkResponseHeaders(operation: Operation, status: number, headers: Record<string, string>): string[] {
+    const declared = operation.responses[String(status)]?.headers ?? {};
+    const problems: string[] = [];
+    for (const [name, schema] of Object.entries(declared)) {
+      const value = Object.entries(headers).find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1];
+      if (value === undefined) continue;
+      const where = `${operation.operationId} response ${status}: header ${name}`;
+      if (schema.type === 'integer') {
+        if (!/^-?\d+$/.test(value)) problems.push(`${where} is not an integer: '${value}'`);
+        else {
+          if (schema.minimum !== undefined && Number(value) < schema.minimum) problems.push(`${where} is below ${schema.minimum}: ${value}`);
+          if (schema.maximum !== undefined && Number(value) > schema.maximum) problems.push(`${where} is above ${schema.maximum}: ${value}`);
+        }
+      }
+      if (schema.format === 'duration' && !/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/.test(value)) problems.push(`${where} is not an ISO 8601 duration: '${value}'`);
+    }
     return problems;
   }
 

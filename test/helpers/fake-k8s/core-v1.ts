@@ -1,5 +1,7 @@
+import { parseFieldSelector } from './field-selector.js';
 import type { FakeKubernetes, HttpContext } from './server.js';
 import { groupVersion, parseLabelSelector, type K8sObject, type ResourceType } from './store.js';
+import { watch } from './watch.js';
 
 /**
  * Discovery (/api, /apis, /api/v1, /apis/<group>/<version>) and get/list of every resource type in
@@ -82,7 +84,7 @@ function resourceList(fake: FakeKubernetes, context: HttpContext, groupVersionTe
   );
 }
 
-interface Params {
+export interface Params {
   group?: string;
   version?: string;
   namespace?: string;
@@ -90,24 +92,40 @@ interface Params {
   name?: string;
 }
 
-/** The type a request addresses, after the checks every handler makes (known, allowed). */
-function typeFor(fake: FakeKubernetes, context: HttpContext, params: Params, verb: string): ResourceType | undefined {
+/**
+ * The type a request addresses, after the checks every handler makes: known (else 404 and a
+ * violation), the verb one the type serves, and allowed for the user (else 403).
+ */
+export function typeFor(fake: FakeKubernetes, context: HttpContext, params: Params, verb: string, subresource?: string): ResourceType | undefined {
   const groupVersionText = params.group ? `${params.group}/${params.version}` : params.version ?? '';
   const type = fake.resourceType(groupVersionText, params.resource ?? '');
-  if (!type || (params.namespace !== undefined && !type.namespaced)) {
-    fake.violation(`request GET ${context.url.pathname}: no resource type '${params.resource}' in ${groupVersionText || 'this API'}`);
+  const served = subresource ? type?.subresources?.find((candidate) => candidate.name === subresource)?.verbs : type?.verbs;
+  if (!type || (params.namespace !== undefined && !type.namespaced) || !served) {
+    const what = subresource ? `${params.resource}/${subresource}` : params.resource;
+    fake.violation(`request ${context.request.method} ${context.url.pathname}: no resource type '${what}' in ${groupVersionText || 'this API'}`);
     fake.sendStatus(context, 404, 'NotFound', 'the server could not find the requested resource');
     return undefined;
   }
-  const attributes = { verb, group: type.group, resource: type.plural, namespace: params.namespace, name: params.name };
+  if (!served.includes(verb)) {
+    fake.violation(`request ${context.request.method} ${context.url.pathname}: the fake serves no '${verb}' of ${type.plural}`);
+    fake.sendStatus(context, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    return undefined;
+  }
+  const attributes = { verb, group: type.group, resource: type.plural, subresource, namespace: params.namespace, name: params.name };
   if (!fake.authorize(context.user, attributes)) {
     fake.sendStatus(context, 403, 'Forbidden', fake.forbiddenMessage(context.user, attributes), {
       ...(params.name ? { name: params.name } : {}),
+      ...(type.group ? { group: type.group } : {}),
       kind: type.plural,
     });
     return undefined;
   }
   return type;
+}
+
+/** Whether a query flag is set, read as Go's strconv.ParseBool reads it. */
+export function flag(url: URL, name: string): boolean {
+  return /^(1|t|T|TRUE|true|True)$/.test(url.searchParams.get(name) ?? '');
 }
 
 function getOne(fake: FakeKubernetes, context: HttpContext, params: Params): void {
@@ -121,17 +139,41 @@ function getOne(fake: FakeKubernetes, context: HttpContext, params: Params): voi
 }
 
 function list(fake: FakeKubernetes, context: HttpContext, params: Params): void {
-  const type = typeFor(fake, context, params, context.url.searchParams.get('watch') === 'true' ? 'watch' : 'list');
+  const watching = flag(context.url, 'watch');
+  const type = typeFor(fake, context, params, watching ? 'watch' : 'list');
   if (!type) return;
-  const selectorText = context.url.searchParams.get('labelSelector') ?? '';
-  const matches = parseLabelSelector(selectorText);
-  if (typeof matches === 'string') return fake.sendStatus(context, 400, 'BadRequest', `unable to parse requirement: ${matches}`);
-  // List items carry no apiVersion and kind, as the API server sends them.
-  const items = fake.store.list(type, params.namespace, matches).map(({ apiVersion: _apiVersion, kind: _kind, ...rest }) => rest as Partial<K8sObject>);
+  const filter = selectors(fake, context, type);
+  if (!filter) return;
+  if (watching) return watch(fake, context, type, params.namespace, filter);
+  const builtIn = !type.listSchema.includes(':');
+  // Built-in list items carry no apiVersion and kind, as the API server sends them; custom resources' do.
+  const items = fake.store
+    .list(type, params.namespace)
+    .filter(filter)
+    .map((object) => {
+      if (!builtIn) return object;
+      const { apiVersion: _apiVersion, kind: _kind, ...rest } = object;
+      return rest as Partial<K8sObject>;
+    });
   fake.sendObject(
     context,
     200,
     { apiVersion: groupVersion(type), kind: `${type.kind}List`, metadata: { resourceVersion: fake.store.currentResourceVersion() }, items },
     type.listSchema,
   );
+}
+
+/** The labelSelector and fieldSelector of a request as one predicate; undefined after answering 400. */
+export function selectors(fake: FakeKubernetes, context: HttpContext, type: ResourceType): ((object: K8sObject) => boolean) | undefined {
+  const labels = parseLabelSelector(context.url.searchParams.get('labelSelector') ?? '');
+  if (typeof labels === 'string') {
+    fake.sendStatus(context, 400, 'BadRequest', `unable to parse requirement: ${labels}`);
+    return undefined;
+  }
+  const fields = parseFieldSelector(context.url.searchParams.get('fieldSelector') ?? '', type);
+  if (typeof fields === 'string') {
+    fake.sendStatus(context, 400, 'BadRequest', fields);
+    return undefined;
+  }
+  return (object) => labels(object.metadata.labels ?? {}) && fields(object);
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
+import { SchemaNode } from './schema-node.js';
 
 // Both are CommonJS packages whose class is their `default` export.
 const require = createRequire(import.meta.url);
@@ -89,10 +90,16 @@ export class K8sSchemas {
   private readonly ajv: AjvClass;
   private readonly compiled = new Map<string, ValidateFunction>();
   private readonly paths: { pattern: RegExp; template: string; item: PathItem }[] = [];
+  private readonly definitions: Record<string, unknown> = {};
+  /** Schemas compiled elsewhere (custom resources), by name. */
+  private readonly external = new Map<string, { validate: (value: unknown) => string[]; node?: SchemaNode }>();
+  /** URL prefixes of custom resources and the built-in collection whose request parameters they share. */
+  private readonly aliases: { prefix: string; as: string }[] = [];
+  private readonly aliasPlurals = new Map<string, string>();
   readonly names: Set<string>;
 
   constructor(readonly dir: string) {
-    const definitions: Record<string, unknown> = {};
+    const definitions = this.definitions;
     for (const file of DOCUMENTS) {
       const path = join(dir, file);
       if (!existsSync(path)) continue;
@@ -111,12 +118,7 @@ export class K8sSchemas {
     this.paths.sort((a, b) => parameterCount(a.template) - parameterCount(b.template));
     this.names = new Set(Object.keys(definitions));
     this.ajv = addFormats(new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }));
-    const int = (bits: number) => ({
-      type: 'number' as const,
-      validate: (value: number) => Number.isInteger(value) && Math.abs(value) <= 2 ** (bits - 1),
-    });
-    this.ajv.addFormat('int32', int(32));
-    this.ajv.addFormat('int64', int(64));
+    addIntegerFormats(this.ajv);
     this.ajv.addFormat('int-or-string', true);
     this.ajv.addSchema({ $id: ROOT_ID, definitions });
     for (const [name, schema] of Object.entries(HAND_WRITTEN)) {
@@ -129,8 +131,35 @@ export class K8sSchemas {
     return new K8sSchemas(join(specs, 'k8s'));
   }
 
+  /** Adds a schema compiled elsewhere (a CRD's), validated by name like the built-in ones. */
+  register(name: string, validate: (value: unknown) => string[], node?: SchemaNode): void {
+    this.external.set(name, { validate, node });
+    this.names.add(name);
+  }
+
+  /**
+   * Checks requests under a custom resource's URLs with the parameters of a built-in collection:
+   * the API server serves custom resources through the same handlers, so they take the same query.
+   * E.g. ('/apis/serving.kserve.io/v1beta1', 'inferenceservices') as apps/v1 deployments.
+   */
+  aliasPaths(groupVersionPrefix: string, plural: string, builtIn = { prefix: '/apis/apps/v1', plural: 'deployments' }): void {
+    this.aliases.push({ prefix: `${groupVersionPrefix}/`, as: `${builtIn.prefix}/` });
+    this.aliasPlurals.set(plural, builtIn.plural);
+  }
+
+  /** The schema named, to walk beside an object (for server-side apply's list and map semantics). */
+  node(schemaName: string): SchemaNode | undefined {
+    const external = this.external.get(schemaName);
+    if (external) return external.node;
+    if (!(schemaName in this.definitions)) return undefined;
+    const lookup = (ref: string) => this.definitions[ref.replace(`${ROOT_ID}#/definitions/`, '')] as Record<string, unknown> | undefined;
+    return new SchemaNode({ $ref: `${ROOT_ID}#/definitions/${schemaName}` }, lookup);
+  }
+
   /** Violations of one object against a named schema, e.g. io.k8s.api.core.v1.Service. */
   validate(schemaName: string, value: unknown): string[] {
+    const external = this.external.get(schemaName);
+    if (external) return external.validate(value);
     if (!this.names.has(schemaName)) return [`no schema named ${schemaName} in the specs`];
     let validate = this.compiled.get(schemaName);
     if (!validate) {
@@ -139,11 +168,7 @@ export class K8sSchemas {
         : this.ajv.compile({ $ref: `${ROOT_ID}#/definitions/${schemaName}` });
       this.compiled.set(schemaName, validate);
     }
-    if (validate(value)) return [];
-    return (validate.errors ?? []).map((error) => {
-      const extra = error.keyword === 'additionalProperties' ? ` '${(error.params as { additionalProperty: string }).additionalProperty}'` : '';
-      return `${error.instancePath || '/'} ${error.message ?? error.keyword}${extra}`;
-    });
+    return validate(value) ? [] : formatErrors(validate.errors);
   }
 
   /**
@@ -152,6 +177,15 @@ export class K8sSchemas {
    * is in none of the documents at hand (e.g. /api, /apis).
    */
   checkRequest(method: string, pathname: string, query: URLSearchParams): string[] | undefined {
+    const alias = this.aliases.find((candidate) => pathname.startsWith(candidate.prefix));
+    if (alias) {
+      const rest = pathname.slice(alias.prefix.length).split('/');
+      const at = rest[0] === 'namespaces' ? 2 : 0;
+      const plural = this.aliasPlurals.get(rest[at] ?? '');
+      if (!plural) return undefined;
+      rest[at] = plural;
+      pathname = alias.as + rest.join('/');
+    }
     const match = this.paths.find((candidate) => candidate.pattern.test(pathname));
     if (!match) return undefined;
     const operation = match.item[method.toLowerCase() as 'get'];
@@ -167,7 +201,10 @@ export class K8sSchemas {
       for (const value of query.getAll(name)) {
         const type = declared.schema?.type;
         if (type === 'integer' && !/^-?\d+$/.test(value)) problems.push(`query parameter '${name}' must be an integer, got '${value}'`);
-        if (type === 'boolean' && !/^(true|false)$/.test(value)) problems.push(`query parameter '${name}' must be true or false, got '${value}'`);
+        // What Go's strconv.ParseBool accepts, as the API server's query decoding does.
+        if (type === 'boolean' && !/^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.test(value)) {
+          problems.push(`query parameter '${name}' must be true or false, got '${value}'`);
+        }
       }
     }
     for (const parameter of parameters) {
@@ -175,6 +212,24 @@ export class K8sSchemas {
     }
     return problems;
   }
+}
+
+/** ajv's errors as one line each: where, what, and the unknown field's name. */
+export function formatErrors(errors: ValidateFunction['errors']): string[] {
+  return (errors ?? []).map((error) => {
+    const extra = error.keyword === 'additionalProperties' ? ` '${(error.params as { additionalProperty: string }).additionalProperty}'` : '';
+    return `${error.instancePath || '/'} ${error.message ?? error.keyword}${extra}`;
+  });
+}
+
+/** Kubernetes' integer formats: an integer within the bits. */
+export function addIntegerFormats(ajv: AjvClass): void {
+  const int = (bits: number) => ({
+    type: 'number' as const,
+    validate: (value: number) => Number.isInteger(value) && Math.abs(value) <= 2 ** (bits - 1),
+  });
+  ajv.addFormat('int32', int(32));
+  ajv.addFormat('int64', int(64));
 }
 
 /** '#/components/schemas/X' -> 'k8s#/definitions/X', and object schemas closed. */

@@ -1,14 +1,19 @@
 import https from 'node:https';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { stringify } from 'yaml';
 import type { TestCa } from '../ca.js';
 import { registerCoreV1 } from './core-v1.js';
+import { CrdSchema, kserveCrdFile } from './crd.js';
+import { registerPodLogs, type PodLogs } from './logs.js';
 import { registerPortForward, type PortForwardSession } from './port-forward.js';
+import { APPS_V1, CORE_V1_WRITABLE } from './resource-types.js';
 import { Router } from './router.js';
 import type { K8sSchemas } from './schemas.js';
 import { ObjectStore, type K8sObject, type ResourceType } from './store.js';
+import { registerStatusSubresource, registerWrites } from './writes.js';
 
 /** Who a bearer token stands for, and what RBAC lets them do (everything unless said). */
 export interface FakeUser {
@@ -41,6 +46,27 @@ export interface UpgradeContext {
   user: FakeUser;
 }
 
+/** What a Status names: the object, its group and kind, and for 409/422 the causes. */
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: { reason?: string; message?: string; field?: string }[];
+}
+
+export interface StartOptions {
+  ca: TestCa;
+  schemas: K8sSchemas;
+  /**
+   * Serve what DeployModel needs too: apps/v1 deployments and replicasets, core v1 events, pod
+   * logs, writable services and pods, and KServe's serving.kserve.io/v1beta1 inferenceservices
+   * (its CRD schema loaded from <specs>/kserve; about a second the first time in a process).
+   * Off, the server is what the port-forward tests expect: read-only core v1, no groups.
+   */
+  deploy?: boolean;
+}
+
 export interface RequestRecord {
   method: string;
   path: string;
@@ -60,13 +86,21 @@ const STATUS_SCHEMA = 'io.k8s.apimachinery.pkg.apis.meta.v1.Status';
  * every object stored and every body sent against its component schema. Each problem lands in
  * `violations`, which tests expect to be empty.
  *
- * To grow it (apply, watch, events, logs): register more routes on `http` / `upgrades`, more
- * resource types on `store`; responses go through `sendObject` / `sendStatus` so they are checked.
+ * With `deploy: true` it also serves what DeployModel uses (apps/v1, events, pod logs, KServe
+ * InferenceServices; writes.ts, watch.ts, logs.ts), and controllers.ts brings applied objects to
+ * life. To grow it: register routes on `http` / `upgrades`, resource types on `store`; responses
+ * go through `sendObject` / `sendStatus` so they are checked.
  */
 export class FakeKubernetes {
   readonly violations: string[] = [];
   readonly requests: RequestRecord[] = [];
   readonly portForwards: PortForwardSession[] = [];
+  /** Pod log lines by namespace/pod/container, set with setPodLog. */
+  readonly podLogs: PodLogs = new Map();
+  /** How often a watch that allows bookmarks gets one. */
+  bookmarkIntervalMs = 1000;
+  /** The InferenceService CRD when serving with deploy: true. */
+  crd: CrdSchema | undefined;
   readonly store: ObjectStore;
   readonly http = new Router<HttpContext>();
   readonly upgrades = new Router<UpgradeContext>();
@@ -85,14 +119,22 @@ export class FakeKubernetes {
   private constructor(
     readonly ca: TestCa,
     readonly schemas: K8sSchemas,
+    deploy: boolean,
   ) {
-    this.store = new ObjectStore((schema, value, where) => this.validate(schema, value, where));
+    const validate = (schema: string, value: unknown, where: string) => this.validate(schema, value, where);
+    if (deploy) {
+      this.crd = CrdSchema.load(kserveCrdFile(join(schemas.dir, '..')));
+      this.store = new ObjectStore(validate, [...CORE_V1_WRITABLE, ...APPS_V1, this.crd.register(schemas)]);
+    } else this.store = new ObjectStore(validate);
     registerCoreV1(this);
+    registerWrites(this);
+    registerStatusSubresource(this);
+    registerPodLogs(this);
     registerPortForward(this);
   }
 
-  static async start(options: { ca: TestCa; schemas: K8sSchemas }): Promise<FakeKubernetes> {
-    const fake = new FakeKubernetes(options.ca, options.schemas);
+  static async start(options: StartOptions): Promise<FakeKubernetes> {
+    const fake = new FakeKubernetes(options.ca, options.schemas, options.deploy ?? false);
     fake.server = https.createServer({ cert: options.ca.serverCertPem, key: options.ca.serverKeyPem });
     fake.server.on('connection', (socket: Socket) => {
       fake.sockets.add(socket);
@@ -120,6 +162,11 @@ export class FakeKubernetes {
   /** Where the pod's port really is: port-forwards to namespace/pod:podPort are piped there. */
   forward(namespace: string, pod: string, podPort: number, target: { port: number; host?: string }): void {
     this.backends.set(`${namespace}/${pod}:${podPort}`, { host: target.host ?? '127.0.0.1', port: target.port });
+  }
+
+  /** Log lines a container of a pod has written (previous: those of its last terminated run). */
+  setPodLog(namespace: string, pod: string, lines: string[], options: { container?: string; previous?: boolean } = {}): void {
+    this.podLogs.set(`${namespace}/${pod}/${options.container ?? ''}/${options.previous ? 'previous' : 'current'}`, [...lines]);
   }
 
   backendFor(namespace: string, pod: string, podPort: number): { host: string; port: number } | undefined {
@@ -157,7 +204,9 @@ export class FakeKubernetes {
   /** The API server's Forbidden message for a denied request. */
   forbiddenMessage(user: FakeUser, attributes: Attributes): string {
     const resource = attributes.subresource ? `${attributes.resource}/${attributes.subresource}` : attributes.resource;
-    const subject = attributes.name ? `${attributes.resource} "${attributes.name}"` : attributes.resource;
+    // The group-qualified resource, as in 'deployments.apps "x" is forbidden'.
+    const qualified = attributes.group ? `${attributes.resource}.${attributes.group}` : attributes.resource;
+    const subject = attributes.name ? `${qualified} "${attributes.name}"` : qualified;
     const scope = attributes.namespace ? ` in the namespace "${attributes.namespace}"` : ' at the cluster scope';
     return `${subject} is forbidden: User "${user.name}" cannot ${attributes.verb} resource "${resource}" in API group "${attributes.group}"${scope}`;
   }
@@ -171,11 +220,11 @@ export class FakeKubernetes {
     this.record(context.request)!.status = status;
   }
 
-  status(code: number, reason: string, message: string, details?: { name?: string; kind?: string; group?: string }): Record<string, unknown> {
+  status(code: number, reason: string, message: string, details?: StatusDetails): Record<string, unknown> {
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
   }
 
-  sendStatus(context: Pick<HttpContext, 'request' | 'response' | 'url'>, code: number, reason: string, message: string, details?: { name?: string; kind?: string }): void {
+  sendStatus(context: Pick<HttpContext, 'request' | 'response' | 'url'>, code: number, reason: string, message: string, details?: StatusDetails): void {
     const body = this.status(code, reason, message, details);
     this.validate(STATUS_SCHEMA, body, `response to ${context.request.method} ${context.url.pathname}`);
     const json = JSON.stringify(body);
@@ -186,7 +235,7 @@ export class FakeKubernetes {
   }
 
   /** Answers an upgrade request with an error instead of switching protocols. */
-  refuseUpgrade(context: Pick<UpgradeContext, 'request' | 'socket' | 'url'>, code: number, reason: string, message: string, details?: { name?: string; kind?: string }): void {
+  refuseUpgrade(context: Pick<UpgradeContext, 'request' | 'socket' | 'url'>, code: number, reason: string, message: string, details?: StatusDetails): void {
     const body = this.status(code, reason, message, details);
     this.validate(STATUS_SCHEMA, body, `response to upgrade ${context.url.pathname}`);
     const json = JSON.stringify(body);
@@ -211,7 +260,7 @@ export class FakeKubernetes {
 
   private readonly records = new WeakMap<IncomingMessage, RequestRecord>();
 
-  private record(request: IncomingMessage): RequestRecord | undefined {
+  record(request: IncomingMessage): RequestRecord | undefined {
     return this.records.get(request);
   }
 

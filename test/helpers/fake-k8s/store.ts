@@ -92,6 +92,14 @@ export interface K8sObject {
 
 export type ChangeType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
+/** A change as a watch replays it: the resourceVersion it made, what happened, the object after. */
+export interface Change {
+  revision: number;
+  type: ChangeType;
+  resource: ResourceType;
+  object: K8sObject;
+}
+
 export interface StoreEvents {
   /** Every change, in order, for watches to come. */
   on(event: 'change', listener: (type: ChangeType, resource: ResourceType, object: K8sObject) => void): this;
@@ -106,6 +114,10 @@ export class ObjectStore extends EventEmitter implements StoreEvents {
   private readonly types = new Map<string, ResourceType>();
   private readonly objects = new Map<ResourceType, Map<string, K8sObject>>();
   private revision = 1000;
+  /** Every change since the last compaction, for watches that start at a resourceVersion. */
+  readonly history: Change[] = [];
+  /** Watches from a resourceVersion older than this get 410 Gone (set by compact()). */
+  compactedRevision = 0;
 
   constructor(
     private readonly validate: (schema: string, value: unknown, where: string) => void,
@@ -160,7 +172,7 @@ export class ObjectStore extends EventEmitter implements StoreEvents {
     };
     this.validate(type.schema, object, `stored ${type.kind} ${key}`);
     objects.set(key, object);
-    this.emit('change', existing ? 'MODIFIED' : 'ADDED', type, structuredClone(object));
+    this.changed(existing ? 'MODIFIED' : 'ADDED', type, object);
     return structuredClone(object);
   }
 
@@ -185,8 +197,19 @@ export class ObjectStore extends EventEmitter implements StoreEvents {
     if (!existing) return false;
     objects.delete(key);
     existing.metadata.resourceVersion = this.nextResourceVersion();
-    this.emit('change', 'DELETED', type, existing);
+    this.changed('DELETED', type, existing);
     return true;
+  }
+
+  /** Forgets the history so far, as etcd compaction does: older resourceVersions are then too old to watch from. */
+  compact(): void {
+    this.compactedRevision = this.revision;
+    this.history.length = 0;
+  }
+
+  private changed(type: ChangeType, resource: ResourceType, object: K8sObject): void {
+    this.history.push({ revision: Number(object.metadata.resourceVersion), type, resource, object: structuredClone(object) });
+    this.emit('change', type, resource, structuredClone(object));
   }
 }
 

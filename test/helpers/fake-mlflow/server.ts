@@ -1,5 +1,6 @@
 import type http from 'node:http';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, existsSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { readBody, type FakeServers } from '../fake-servers.js';
@@ -68,7 +69,11 @@ export class FakeMlflow {
   /** Every call as 'METHOD /path', in order. */
   readonly calls: string[] = [];
   artifactWrites = 0;
+  /** Uploads let in so far: counted on arrival, since concurrent uploads finish in any order. */
+  private uploadsAdmitted = 0;
   readonly artifactRoot = mkdtempSync(join(tmpdir(), 'fake-mlflow-artifacts-'));
+  /** Uploads land here first and move into the store only once complete, as a real store does. */
+  private readonly incoming = mkdtempSync(join(tmpdir(), 'fake-mlflow-incoming-'));
   private readonly routes: { endpoint: ProtoEndpoint; pattern: RegExp }[];
 
   private constructor(private readonly schema: ProtoSchema, private readonly options: FakeMlflowOptions, readonly url: string) {
@@ -104,6 +109,7 @@ export class FakeMlflow {
 
   close(): void {
     rmSync(this.artifactRoot, { recursive: true, force: true });
+    rmSync(this.incoming, { recursive: true, force: true });
   }
 
   private authorize(req: http.IncomingMessage): void {
@@ -131,9 +137,11 @@ export class FakeMlflow {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
-    const raw = await readBody(req);
-    this.calls.push(`${method} ${url.pathname}`);
     const route = this.routes.find((candidate) => candidate.endpoint.method === method && candidate.pattern.test(url.pathname));
+    // Artifact bodies are streamed to disk, so a large upload costs the fake no memory either.
+    const upload = route?.endpoint.rpc === 'uploadArtifact';
+    const raw = upload ? Buffer.alloc(0) : await readBody(req);
+    this.calls.push(`${method} ${url.pathname}`);
     if (!route) {
       // What Flask answers for a path it has no route for: HTML, no error_code.
       res.writeHead(404, { 'content-type': 'text/html' }).end('<!doctype html><title>404 Not Found</title>');
@@ -156,9 +164,11 @@ export class FakeMlflow {
         }
       }
       for (const problem of checkMessage(this.schema, endpoint.request, message, { request: true })) this.violations.push(`request of ${endpoint.rpc}: ${problem}`);
-      const answer = this.dispatch(endpoint.rpc, message, artifactPath, raw);
+      const answer = upload ? await this.receiveArtifact(artifactPath, req) : this.dispatch(endpoint.rpc, message, artifactPath);
       this.send(res, endpoint, 200, answer);
     } catch (error) {
+      // An upload refused before its body was read: drain it so the client sees the answer, not a reset.
+      if (upload && !req.readableEnded) req.resume();
       if (error instanceof ApiError) this.send(res, endpoint, error.status, { error_code: error.code, message: error.message });
       else this.send(res, endpoint, 500, { error_code: 'INTERNAL_ERROR', message: String(error) });
     }
@@ -194,7 +204,29 @@ export class FakeMlflow {
     }
   }
 
-  private dispatch(rpc: string, message: Record<string, unknown>, artifactPath: string | undefined, raw: Buffer): Record<string, unknown> {
+  /** uploadArtifact: the body to a temporary file, moved into the store only when it arrived whole. */
+  private async receiveArtifact(artifactPath: string | undefined, req: http.IncomingMessage): Promise<Record<string, unknown>> {
+    this.artifacts();
+    if (this.options.failUploadsAfter !== undefined && this.uploadsAdmitted >= this.options.failUploadsAfter) {
+      throw new ApiError(500, 'INTERNAL_ERROR', 'the artifact store is not writable');
+    }
+    this.uploadsAdmitted++;
+    const file = this.artifactFile(artifactPath);
+    const part = join(this.incoming, `${this.artifactWrites}-${Math.random().toString(36).slice(2)}`);
+    try {
+      await pipeline(req, createWriteStream(part));
+      const expected = Number(req.headers['content-length'] ?? Number.NaN);
+      if (statSync(part).size !== expected) throw new ApiError(400, 'INVALID_PARAMETER_VALUE', `body of ${statSync(part).size} bytes, content-length ${expected}`);
+      mkdirSync(dirname(file), { recursive: true });
+      renameSync(part, file);
+    } finally {
+      rmSync(part, { force: true });
+    }
+    this.artifactWrites++;
+    return {};
+  }
+
+  private dispatch(rpc: string, message: Record<string, unknown>, artifactPath: string | undefined): Record<string, unknown> {
     const now = Date.now();
     switch (rpc) {
       case 'createRegisteredModel': {
@@ -253,17 +285,6 @@ export class FakeMlflow {
         this.version(message.name, message.version);
         this.model(message.name).aliases.set(String(message.alias), String(message.version));
         return {};
-      case 'uploadArtifact': {
-        this.artifacts();
-        if (this.options.failUploadsAfter !== undefined && this.artifactWrites >= this.options.failUploadsAfter) {
-          throw new ApiError(500, 'INTERNAL_ERROR', 'the artifact store is not writable');
-        }
-        const file = this.artifactFile(artifactPath);
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, raw);
-        this.artifactWrites++;
-        return {};
-      }
       case 'listArtifacts': {
         this.artifacts();
         const dir = this.artifactFile(String(message.path ?? '') || '.');
