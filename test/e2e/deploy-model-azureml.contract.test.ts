@@ -61,4 +61,15 @@ describeWithSpecs('DeployModel bundles, target azureml (contract test against th
     expect(visible(run)).not.toContain(fakes.clientSecret);
     expect(fakes.arm.violations).toEqual([]);
   });
+
+  test('GitHub bundle: a first deployment that fails to provision leaves nothing behind: the new endpoint is removed', async () => {
+    fakes.arm.queueDeployment({ fails: 'the scoring container exited with code 1', logs: ['Traceback (most recent call last):', 'ModuleNotFoundError: No module named sklearn'] });
+    const run = await runBundle({ ...TASK, kind: 'github', node, inputs: { ...common, ...fakes.github.inputs, name: 'pears-ep', modelUri: 'azureml:tacos:1' }, env: fakes.github.env });
+    expect(run.code).toBe(1);
+    expect(errorLines(run, 'github')).toEqual([expect.stringMatching(/the scoring container exited with code 1.*\(rolled back\)$/)]);
+    expect(visible(run)).toContain('ModuleNotFoundError: No module named sklearn');
+    expect(run.outputs.state).toBe('rolled-back');
+    expect(fakes.arm.online.endpoints.has('pears-ep')).toBe(false);
+    expect(fakes.arm.violations).toEqual([]);
+  });
 });

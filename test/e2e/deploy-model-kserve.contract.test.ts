@@ -108,4 +108,29 @@ describeWithSpecs.each(nodeBinaries())('DeployModel bundles on $label, target ks
     expect(traffic).toContainEqual(expect.objectContaining({ revisionName: 'iris-predictor-00001', percent: 100 }));
     expect(k8s.violations).toEqual([]);
   });
+
+  test('SIGTERM while waiting: the watch stops and the step ends within 5 s, saying it was cancelled', async () => {
+    controller.outcomes.push('pending');
+    let signalledAt = 0;
+    const { inputs, env } = reach('github');
+    const run = await runBundle({
+      ...TASK,
+      kind: 'github',
+      node,
+      env,
+      inputs: { target: 'kserve', name: 'iris', modelUri: `oci://registry.example.com/models/iris@sha256:${'d'.repeat(64)}`, modelFormat: 'sklearn', namespace: NS, ...inputs },
+      onSpawn: (child) => {
+        child.stdout?.on('data', (chunk: Buffer) => {
+          if (!signalledAt && chunk.toString().includes('waiting for InferenceService')) {
+            signalledAt = Date.now();
+            child.kill('SIGTERM');
+          }
+        });
+      },
+    });
+    expect(signalledAt).toBeGreaterThan(0);
+    expect(Date.now() - signalledAt).toBeLessThan(5_000);
+    expect(run.code).not.toBe(0);
+    expect(errorLines(run, 'github')).toEqual([expect.stringMatching(/cancelled/)]);
+  });
 });

@@ -131,9 +131,16 @@ export function createAzureMlDeployTarget(options: AzureMlDeployOptions): Deploy
     await arm.put<OnlineEndpointResource>(`${endpoint ? 'updating' : 'creating'} online endpoint '${spec.name}'`, endpointPath(spec.name), body);
     log.info(`${endpoint ? 'updated' : 'created'} online endpoint '${spec.name}' in workspace '${ws.workspace}'`);
 
-    if (served.image) await ensureEnvironment(arm, ws, spec, served.image, served.model?.name ?? spec.name, (line) => log.info(line));
     const deployment = known.deployment;
-    const started = await arm.start<OnlineDeploymentResource>('PUT', `creating deployment '${deployment}' of endpoint '${spec.name}'`, deploymentPath(spec.name, deployment), newDeployment(spec, location, served));
+    let started: Awaited<ReturnType<typeof arm.start<OnlineDeploymentResource>>>;
+    try {
+      if (served.image) await ensureEnvironment(arm, ws, spec, served.image, served.model?.name ?? spec.name, (line) => log.info(line));
+      started = await arm.start<OnlineDeploymentResource>('PUT', `creating deployment '${deployment}' of endpoint '${spec.name}'`, deploymentPath(spec.name, deployment), newDeployment(spec, location, served));
+    } catch (error) {
+      // An endpoint made for a deployment that was refused would be left half-made: remove it.
+      if (!endpoint) await arm.delete(`removing online endpoint '${spec.name}', which this step had created`, endpointPath(spec.name)).catch(() => undefined);
+      throw error;
+    }
     applied.set(deployment, { ...known, operationUrl: started.operationUrl });
     log.info(`creating deployment '${deployment}' (${served.model ? `model ${served.model.name}:${served.model.version}` : `image ${served.image}`}, ${options.instanceType})`);
     return { revision: deployment, previousRevision: plan.previousRevision };
@@ -200,6 +207,12 @@ export function createAzureMlDeployTarget(options: AzureMlDeployOptions): Deploy
     const arm = client(signal);
     const record = applied.get(done.revision);
     const endpoint = await readEndpoint(arm, spec.name);
+    if (endpoint && record?.creates) {
+      // Nothing served here before this step: the endpoint goes, its deployments with it.
+      await arm.delete(`removing online endpoint '${spec.name}', which this step had created`, endpointPath(spec.name));
+      applied.delete(done.revision);
+      return `online endpoint '${spec.name}' was removed: this step had created it`;
+    }
     if (endpoint) {
       const existing = new Set((await listDeployments(arm, spec.name)).map((d) => d.name));
       const before = record ? record.traffic : done.previousRevision ? { [done.previousRevision]: 100 } : {};
