@@ -195,6 +195,31 @@ describeWithSpecs('DeployModel on Kubernetes (contract tests against the Kuberne
     expect(model.requests.some((request) => request.path === '/v1/models/iris:predict' && request.status === 200)).toBe(true);
   });
 
+  test('kserve, Standard mode canary: spec.canary[] beside the unchanged predictor; a failing canary is removed again', async () => {
+    await cluster();
+    const controller = kserve({ mode: 'RawDeployment' });
+    expect((await deploy(kserveInputs())).error).toBeUndefined();
+    const canaryUri = MODEL_URI.replace('b'.repeat(64), 'c'.repeat(64));
+    const run = await deploy(kserveInputs({ canaryPercent: '30', modelUri: canaryUri }));
+    expect(run.error).toBeUndefined();
+    expect(run.outputs).toMatchObject({ state: 'ready', trafficPercent: '30' });
+    const object = await isvc();
+    expect(object.spec.predictor.model.storageUri).toBe(MODEL_URI);
+    expect(object.spec.canary).toEqual([{ predictor: { model: { name: 'kserve-container', modelFormat: { name: 'sklearn' }, storageUri: canaryUri, protocolVersion: 'v2' } }, trafficPercent: 30 }]);
+    expect(object.status.canaryStatuses).toEqual([expect.objectContaining({ ready: true, trafficPercent: 30 })]);
+
+    controller.outcomes.push('failed-to-load');
+    const failing = await deploy(kserveInputs({ canaryPercent: '30', modelUri: MODEL_URI.replace('b'.repeat(64), 'd'.repeat(64)) }));
+    expect(failing.error).toMatch(/did not become ready: the model failed to load.*\(rolled back\)$/);
+    await controller.idle();
+    const after = await isvc();
+    // The spec from before this step is back: the same predictor, and the canary that had passed.
+    expect(after.spec.predictor.model.storageUri).toBe(MODEL_URI);
+    expect(after.spec.canary[0].predictor.model.storageUri).toBe(canaryUri);
+    expect(after.status.canaryStatuses).toEqual([expect.objectContaining({ ready: true })]);
+    expect(k8s.violations).toEqual([]);
+  });
+
   test('a namespace the user may not write: 403 said plainly at the dry run, nothing applied', async () => {
     await cluster((attributes) => attributes.verb === 'get' || attributes.verb === 'list' || attributes.verb === 'watch');
     kserve();
@@ -247,6 +272,15 @@ describeWithSpecs('DeployModel on Kubernetes (contract tests against the Kuberne
     const after = (await k8sRequest(k8s, 'GET', path, { token: TOKEN })).body;
     expect(after.spec.template.spec.containers[0].image).toBe('registry.example.com/serving/iris:1');
     expect(after.status.updatedReplicas).toBe(2);
+
+    // A new image that rolls out but answers wrong is rolled back too.
+    model.fail = 'wrong-answer';
+    const third = await deploy({ ...inputs, image: 'registry.example.com/serving/iris:3' });
+    expect(third.error).toMatch(/^the smoke test failed: .*\(rolled back\)$/);
+    await controller.idle();
+    const restored = (await k8sRequest(k8s, 'GET', path, { token: TOKEN })).body;
+    expect(restored.spec.template.spec.containers[0].image).toBe('registry.example.com/serving/iris:1');
+    expect(restored.status).toMatchObject({ updatedReplicas: 2, availableReplicas: 2 });
     expect(k8s.violations).toEqual([]);
   });
 });

@@ -48,7 +48,8 @@ describe('the InferenceService DeployModel applies', () => {
     expect(knative.metadata!.annotations).toEqual({ 'mlops-tasks.io/source-commit': 'abc123' });
     const current = { spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 's3://old' } } } };
     const raw = inferenceService(spec({ canaryPercent: 10 }), 'models', 'raw-canary', current);
-    expect(raw.spec).toEqual({ predictor: current.spec.predictor, canary: [{ predictor: predictorSpec(spec()), trafficPercent: 10 }] });
+    const model = (predictorSpec(spec()) as { model: object }).model;
+    expect(raw.spec).toEqual({ predictor: current.spec.predictor, canary: [{ predictor: { model: { name: 'kserve-container', ...model } }, trafficPercent: 10 }] });
     expect(inferenceService(spec(), 'models', 'none').spec).toEqual({ predictor: predictorSpec(spec()) });
   });
 });

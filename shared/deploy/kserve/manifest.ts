@@ -51,7 +51,9 @@ export function inferenceService(spec: DeploySpec, namespace: string, canary: Ca
   const predictor = predictorSpec(spec);
   let body: Record<string, unknown>;
   if (spec.canaryPercent !== undefined && canary === 'raw-canary' && current?.spec?.predictor) {
-    body = { predictor: current.spec.predictor, canary: [{ predictor, trafficPercent: spec.canaryPercent }] };
+    // The CRD requires the container name in a canary's model (KServe defaults it elsewhere).
+    const named = predictor.model ? { ...predictor, model: { name: 'kserve-container', ...(predictor.model as object) } } : predictor;
+    body = { predictor: current.spec.predictor, canary: [{ predictor: named, trafficPercent: spec.canaryPercent }] };
   } else if (spec.canaryPercent !== undefined && canary === 'knative') {
     body = { predictor: { ...predictor, canaryTrafficPercent: spec.canaryPercent } };
   } else {

@@ -109,8 +109,8 @@ export function createKserveTarget({ cluster, log }: KserveTargetOptions): Deplo
         manifest.spec.predictor.canaryTrafficPercent = 0;
         await cluster.apply(kind, manifest);
       } else {
-        // Standard mode: the previous predictor goes back, the canary goes away.
-        await cluster.apply(kind, { ...before!.manifest, spec: { predictor: current.spec?.predictor } });
+        // Standard mode: the previous spec goes back as it was (its predictor, and its canary if any).
+        await cluster.apply(kind, { ...before!.manifest, spec: current.spec });
       }
       const previous = applied.previousRevision;
       if (previous) {

@@ -54,6 +54,8 @@ export class InferenceServiceController extends ControllerLoop {
   /** Outcomes of the next new revisions, first one first; then options.outcome. */
   readonly outcomes: RevisionOutcome[] = [];
   private readonly revisionsByIsvc = new Map<string, Revision[]>();
+  /** Standard mode's spec.canary[0], per InferenceService: its own pods beside the predictor's. */
+  private readonly canaryByIsvc = new Map<string, { revision: Revision; count: number }>();
   private readonly mode: 'Serverless' | 'RawDeployment';
   private readonly domain: string;
 
@@ -73,6 +75,7 @@ export class InferenceServiceController extends ControllerLoop {
 
   protected forget(isvc: K8sObject): void {
     this.revisionsByIsvc.delete(`${isvc.metadata.namespace}/${isvc.metadata.name}`);
+    this.canaryByIsvc.delete(`${isvc.metadata.namespace}/${isvc.metadata.name}`);
   }
 
   protected sync(isvc: K8sObject): void {
@@ -102,9 +105,37 @@ export class InferenceServiceController extends ControllerLoop {
       const revision = pod.metadata.labels?.['serving.knative.dev/revision'];
       if (revision && revision !== latest.name && !serving.has(revision)) deletePod(this.fake, pod);
     }
-    this.writeStatus(isvc, this.status(isvc, latest, stable, canary ? { previous: previousReady, percent: canaryTrafficPercent } : undefined, previousReady));
+    const status = this.status(isvc, latest, stable, canary ? { previous: previousReady, percent: canaryTrafficPercent } : undefined, previousReady);
+    const canaryStatuses = this.mode === 'RawDeployment' ? this.rawCanary(isvc) : undefined;
+    this.writeStatus(isvc, canaryStatuses ? { ...status, canaryStatuses } : status);
     const ready = latest.outcome === 'ready';
     recordEvent(this.fake, isvc, ready ? 'Normal' : 'Warning', ready ? 'InferenceServiceReady' : 'InternalError', ready ? `InferenceService [${name}] is Ready` : failure(latest).message, 'v1beta1Controllers');
+  }
+
+  /**
+   * Standard (RawDeployment) mode's spec.canary[0]: a predictor of its own whose pods share the
+   * predictor Service's selector, so it takes part in what the Service serves; its state is in
+   * status.canaryStatuses. Removing spec.canary removes its pods.
+   */
+  private rawCanary(isvc: K8sObject): Record<string, unknown>[] | undefined {
+    const key = `${isvc.metadata.namespace}/${isvc.metadata.name}`;
+    const wanted = (isvc.spec as { canary?: { predictor: Predictor; trafficPercent: number }[] } | undefined)?.canary?.[0];
+    const known = this.canaryByIsvc.get(key);
+    if (!wanted) {
+      if (known) for (const pod of ownedPods(this.fake, isvc.metadata.namespace ?? 'default', isvc.metadata.uid!)) if (pod.metadata.name.startsWith(known.revision.name)) deletePod(this.fake, pod);
+      this.canaryByIsvc.delete(key);
+      return undefined;
+    }
+    let current = known;
+    if (!current || !jsonEqual(current.revision.template, wanted.predictor)) {
+      const count = (known?.count ?? 0) + 1;
+      const revision: Revision = { name: `${isvc.metadata.name}-canary-${String(count).padStart(5, '0')}`, template: wanted.predictor, outcome: this.outcomes.shift() ?? this.options.outcome ?? 'ready' };
+      current = { revision, count };
+      this.canaryByIsvc.set(key, current);
+      this.makePod(isvc, revision, wanted.predictor);
+    }
+    const ready = current.revision.outcome === 'ready';
+    return [{ name: current.revision.name, ready, trafficPercent: ready ? wanted.trafficPercent : 0, modelStatus: modelStatus(current.revision, true, seconds()) }];
   }
 
   private urls(isvc: K8sObject) {
