@@ -177,7 +177,7 @@ describeContract('contract: azureml deploy target against fake ARM (2024-04-01 s
     expect(run.plan).toMatchObject({ creates: false, previousRevision: first });
     expect(run.applied.previousRevision).toBe(first);
     const diff = run.plan.diff.split('\n');
-    expect(diff).toEqual(expect.arrayContaining([`- ${first}: 100%`, `+ ${first}: 80%`, `+ ${second}: 20%`, `- model: ${WS_ID}/models/tacos/versions/1`, `+ model: ${WS_ID}/models/tacos/versions/2`, '  instanceType: Standard_DS3_v2', '+ env.LOG_LEVEL: debug']));
+    expect(diff).toEqual(expect.arrayContaining([`- ${first}: 100%`, `+ ${first}: 80%`, `+ ${second}: 20%`, `- model: ${WS_ID}/models/tacos/versions/1`, `+ model: ${WS_ID}/models/tacos/versions/2`, '  instanceType: Standard_DS3_v2', expect.stringMatching(/^\+ env\.LOG_LEVEL: \(hidden, sha256 [0-9a-f]{8}\)$/)]));
     expect(run.finished.trafficPercent).toBe(20);
     expect(fakes.arm.online.endpoints.get('tacos-ep')!.properties.traffic).toEqual({ [first]: 80, [second]: 20 });
 

@@ -249,6 +249,7 @@ describeWithSpecs('DeployModel on Kubernetes (contract tests against the Kuberne
       protocol: 'v2',
       replicas: '2',
       resources: 'cpu=500m\nmemory=1Gi',
+      env: 'LOG_LEVEL=info\nAPI_KEY=Sup3r-Secret-Api-Key',
       namespace: NS,
       kubeconfig: k8s.kubeconfig({ token: TOKEN }),
       smokeTest: V2_REQUEST,
@@ -262,6 +263,10 @@ describeWithSpecs('DeployModel on Kubernetes (contract tests against the Kuberne
     const container = (await k8sRequest(k8s, 'GET', path, { token: TOKEN })).body.spec.template.spec.containers[0];
     expect(container).toMatchObject({ image: 'registry.example.com/serving/iris:1', resources: { requests: { cpu: '500m', memory: '1Gi' } } });
     expect(container.env).toContainEqual({ name: 'MODEL_URI', value: MODEL_URI });
+    expect(container.env).toContainEqual({ name: 'API_KEY', value: 'Sup3r-Secret-Api-Key' });
+    // The applied spec is shown, but no env value: env often carries keys.
+    expect(first.summary).toMatch(/name: API_KEY\n\+ +value: \(hidden, sha256 [0-9a-f]{8}\)/);
+    expect(first.summary + shown(first.lines)).not.toContain('Sup3r-Secret-Api-Key');
     expect(model.requests.some((request) => request.path === '/v2/models/iris/infer' && request.status === 200)).toBe(true);
 
     controller.outcomes.push('crashloop');

@@ -1,3 +1,4 @@
+import { envFingerprint } from '../env-values.js';
 import type { DeploySpec } from '../target.js';
 import { CREATED_BY, CREATED_BY_TAG } from './names.js';
 import type { OnlineDeploymentResource, ScaleSettings } from './resources.js';
@@ -52,6 +53,6 @@ export function deploymentSettings(deployment: OnlineDeploymentResource | undefi
     ['scale', scale],
     ...Object.entries(p.environmentVariables ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, value]): [string, string | undefined] => [`env.${key}`, value ?? '']),
+      .map(([key, value]): [string, string | undefined] => [`env.${key}`, envFingerprint(value ?? '')]),
   ];
 }

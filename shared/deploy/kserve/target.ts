@@ -1,5 +1,6 @@
 import { applyMergePatch } from '../merge-patch.js';
 import { yamlDiff } from '../diff.js';
+import { withEnvHidden } from '../env-values.js';
 import { KINDS, type Cluster, type K8sObject } from '../k8s/cluster.js';
 import { reachModel } from '../k8s/reach.js';
 import { waitUntilReady } from '../k8s/wait.js';
@@ -46,7 +47,7 @@ export function createKserveTarget({ cluster, log }: KserveTargetOptions): Deplo
       // fails here, before anything changes.
       const dryRun = await cluster.apply<Isvc>(kind, manifest, true);
       before = { current, canary, manifest };
-      const plan: DeployPlan = { diff: yamlDiff(current?.spec, dryRun.spec), creates: !current, previousRevision: servingRevision(current) };
+      const plan: DeployPlan = { diff: yamlDiff(withEnvHidden(current?.spec), withEnvHidden(dryRun.spec)), creates: !current, previousRevision: servingRevision(current) };
       return plan;
     },
 

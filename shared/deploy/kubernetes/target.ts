@@ -1,5 +1,6 @@
 import { applyMergePatch } from '../merge-patch.js';
 import { yamlDiff } from '../diff.js';
+import { withEnvHidden } from '../env-values.js';
 import { KINDS, type Cluster, type K8sObject } from '../k8s/cluster.js';
 import { reachModel } from '../k8s/reach.js';
 import { waitUntilReady } from '../k8s/wait.js';
@@ -46,7 +47,7 @@ export function createKubernetesTarget({ cluster, log }: KubernetesTargetOptions
       const dryRun = await cluster.apply<Deployment>(KINDS.deployment, manifest, true);
       await cluster.apply(KINDS.service, service(spec, cluster.namespace), true);
       const previousRevision = revisionOf(current);
-      return { diff: yamlDiff(current?.spec, dryRun.spec), creates: !current, ...(previousRevision ? { previousRevision } : {}) };
+      return { diff: yamlDiff(withEnvHidden(current?.spec), withEnvHidden(dryRun.spec)), creates: !current, ...(previousRevision ? { previousRevision } : {}) };
     },
 
     async apply(spec, plan) {

@@ -103,7 +103,7 @@ export const declaration: TaskDeclaration = {
     {
       name: 'smokeTest',
       label: 'Smoke test request',
-      description: 'A JSON request body (inline, starting with `{` or `[`) or the path of a JSON file, sent to the new revision once it is ready. Empty: no smoke test.',
+      description: 'A JSON request body (inline, starting with `{` or `[`) or the path of a JSON file (relative to the checked-out sources), sent to the new revision once it is ready. Empty: no smoke test.',
       type: 'string',
       group: 'smoke',
     },
