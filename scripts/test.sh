@@ -9,4 +9,10 @@ npx tsc --noEmit
 node scripts/build.mjs --only tasks >/dev/null
 # Inside containers buildah has no overlay storage and no user namespaces; these are its own settings.
 export STORAGE_DRIVER="${STORAGE_DRIVER:-vfs}" BUILDAH_ISOLATION="${BUILDAH_ISOLATION:-chroot}"
+# Every temporary file of the run (registries, models, bundles' runner files) in one folder, removed
+# at the end; sticky and world-writable like /tmp, since some tests drop to the user 'nobody'.
+TMPDIR="$(mktemp -d "${TMPDIR:-/tmp}/mlops-tests-XXXXXX")"
+chmod 1777 "$TMPDIR"
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 NODE_OPTIONS="--experimental-vm-modules --no-warnings=ExperimentalWarning" npx jest "$@"
