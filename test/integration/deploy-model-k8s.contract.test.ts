@@ -186,6 +186,15 @@ describeWithSpecs('DeployModel on Kubernetes (contract tests against the Kuberne
     expect((await k8sRequest(k8s, 'GET', `/apis/serving.kserve.io/v1beta1/namespaces/${NS}/inferenceservices/iris`, { token: TOKEN })).status).toBe(404);
   });
 
+  test('a rollback that fails is said beside the failure it was for', async () => {
+    await cluster((attributes) => attributes.verb !== 'delete');
+    kserve({ outcome: 'image-pull' });
+    const run = await deploy(kserveInputs());
+    expect(run.error).toMatch(/ImagePullBackOff.* \(rollback failed: .*DELETE InferenceService models\/iris with 403 Forbidden/);
+    expect(run.error).not.toContain('\n');
+    expect(shown(run.lines)).toContain('::group::Roll back');
+  });
+
   test('kserve, Standard (RawDeployment) mode: replaced in place, smoke test through the predictor Service', async () => {
     await cluster();
     kserve({ mode: 'RawDeployment' });

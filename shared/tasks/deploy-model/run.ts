@@ -45,14 +45,23 @@ export async function runDeployModel(platform: Platform): Promise<void> {
       if (error instanceof DeployFailure) report.diagnostics = error.diagnostics;
       for (const line of report.diagnostics) platform.info(line);
       report.state = 'failed';
+      let outcome = '';
       if (inputs.rollbackOnFailure) {
-        report.rollback = await phase('Roll back', () => target.rollback(inputs.spec, applied, platform.signal));
-        platform.info(report.rollback);
-        report.state = 'rolled-back';
+        try {
+          report.rollback = await phase('Roll back', () => target.rollback(inputs.spec, applied, platform.signal));
+          platform.info(report.rollback);
+          report.state = 'rolled-back';
+          outcome = ' (rolled back)';
+        } catch (rollbackError) {
+          if (!(rollbackError instanceof UserError) || rollbackError instanceof CancelledError) throw rollbackError;
+          // The first failure is the news; the failed rollback is said beside it, not instead of it.
+          report.rollback = `failed: ${rollbackError.message}`;
+          outcome = ` (rollback failed: ${rollbackError.message})`;
+        }
       }
       setOutputs(platform, report);
       await platform.summary(deploySummary(report, inputs, platform.ci));
-      throw new UserError(`${error.message}${report.state === 'rolled-back' ? ' (rolled back)' : ''}`);
+      throw new UserError(`${error.message}${outcome}`);
     }
     report.state = 'ready';
     report.trafficPercent = ready.trafficPercent;
