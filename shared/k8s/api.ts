@@ -1,6 +1,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import { CancelledError, UserError } from '../util/errors.js';
+import { sleep } from '../util/sleep.js';
 import type { LoadedKubeConfig } from './kubeconfig.js';
 
 /** A meta/v1 Status, the body of every API server error. */
@@ -82,14 +83,14 @@ export class K8sApi {
         if (error instanceof UserError) throw error;
         const code = (error as NodeJS.ErrnoException).code ?? '';
         if (RETRIED_CODES.has(code) && attempt < RETRIES) {
-          await this.sleep(backoffMs(attempt));
+          await sleep(backoffMs(attempt), this.signal, this.activity);
           continue;
         }
         throw this.networkError(error as NodeJS.ErrnoException, what);
       }
       const { status } = answer;
       if ((status === 429 || status >= 500) && attempt < RETRIES) {
-        await this.sleep(retryAfterMs(answer.headers['retry-after']) ?? backoffMs(attempt));
+        await sleep(retryAfterMs(answer.headers['retry-after']) ?? backoffMs(attempt), this.signal, this.activity);
         continue;
       }
       if (status >= 200 && status < 300) return answer.body;
@@ -238,20 +239,6 @@ export class K8sApi {
       });
       request.on('error', reject);
       request.end(body?.text);
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(new CancelledError(this.activity));
-      };
-      this.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 }

@@ -1,21 +1,12 @@
 import type { ArmClient } from '../../azure/arm.js';
 import { entraAccessToken, type AzureIdentity } from '../../azure/identity.js';
+import { tokenExpiryMs } from '../../azure/token-expiry.js';
 import { UserError } from '../../util/errors.js';
 import type { EndpointAuthMode } from './resources.js';
 
 /** Managed online endpoints in AADToken mode take Entra tokens for Azure ML's data plane. */
 const AML_DATA_PLANE_SCOPE = 'https://ml.azure.com/.default';
 const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
-
-function expiryMs(token: string): number {
-  try {
-    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: number };
-    if (typeof claims.exp === 'number') return claims.exp * 1000;
-  } catch {
-    // Not a JWT: assume the shortest lifetime Entra gives.
-  }
-  return Date.now() + 60 * 60_000;
-}
 
 /**
  * An ARM token source that asks Entra again shortly before the token expires: a deploy may wait
@@ -27,7 +18,8 @@ export function armTokenSource(identity: AzureIdentity, armUrl: string, seen: (t
     if (!current || Date.now() > current.expiresAt - REFRESH_BEFORE_EXPIRY_MS) {
       const token = entraAccessToken(identity, `${armUrl}/.default`, signal).then((value) => {
         seen(value);
-        if (current?.token === token) current.expiresAt = expiryMs(value);
+        // Not a JWT: assume the shortest lifetime Entra gives.
+        if (current?.token === token) current.expiresAt = tokenExpiryMs(value) ?? Date.now() + 60 * 60_000;
         return value;
       });
       // Until the answer comes, one request in flight serves every caller.

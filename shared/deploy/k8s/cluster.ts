@@ -104,7 +104,7 @@ export class Cluster {
         contentType: 'application/apply-patch+yaml',
       });
     } catch (error) {
-      throw this.explain(error, kind, name, what);
+      throw this.explain(error, kind, what);
     }
   }
 
@@ -172,7 +172,7 @@ export class Cluster {
   }
 
   /** A 403 on a write says which namespace we may not write, in the API server's own words. */
-  private explain(error: unknown, kind: ResourceKind, name: string, what: string): unknown {
+  private explain(error: unknown, kind: ResourceKind, what: string): unknown {
     if (!(error instanceof UserError)) return error;
     if (/ 403 Forbidden/.test(error.message)) {
       return new UserError(`the Kubernetes API server refused to ${what}: 403 Forbidden, the kubeconfig's user may not write ${kind.plural} in namespace '${this.namespace}' (${error.message.replace(/^.*lacks permission:? ?/, '') || 'no detail'})`);
@@ -180,7 +180,6 @@ export class Cluster {
     if (error instanceof K8sApiError && error.status === 404 && kind === KINDS.inferenceService) {
       return new UserError(`the cluster has no InferenceService API (serving.kserve.io/v1beta1): is KServe installed? (${what})`);
     }
-    void name;
     return error;
   }
 }

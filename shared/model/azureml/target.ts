@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import { ArmClient } from '../../azure/arm.js';
 import { entraAccessToken, type AzureIdentity } from '../../azure/identity.js';
+import { tokenExpiryMs } from '../../azure/token-expiry.js';
 import { UserError } from '../../util/errors.js';
 import { Redactor } from '../../util/redact.js';
 import { CONTENT_DIGEST_KEY, type ModelRegistryTarget, type PreparedModel, type RegisteredModel, type TargetLog } from '../target.js';
@@ -26,24 +27,13 @@ export const AZURE_ML_API_VERSION = '2024-04-01';
 const STORAGE_SCOPE = 'https://storage.azure.com/.default';
 const DEFAULT_MODEL_TYPE = 'custom_model';
 
-/** Seconds since the epoch in a JWT's exp claim; undefined for anything unreadable. */
-function tokenExpiry(token: string): number | undefined {
-  try {
-    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp?: number };
-    return typeof claims.exp === 'number' ? claims.exp : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A TokenCredential over our own identity, so the storage SDK refreshes through entraAccessToken. */
 function storageCredential(identity: AzureIdentity, redactor: Redactor): TokenCredential {
   return {
     getToken: async (_scopes, options) => {
       const token = await entraAccessToken(identity, STORAGE_SCOPE, options?.abortSignal as AbortSignal | undefined);
       redactor.add(token);
-      const exp = tokenExpiry(token);
-      return { token, expiresOnTimestamp: exp ? exp * 1000 : Date.now() + 30 * 60_000 };
+      return { token, expiresOnTimestamp: tokenExpiryMs(token) ?? Date.now() + 30 * 60_000 };
     },
   };
 }

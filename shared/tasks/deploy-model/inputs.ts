@@ -1,6 +1,6 @@
 import { InputError } from '../../util/errors.js';
 import { InputReader } from '../../platform/inputs.js';
-import type { Platform, ServiceConnection } from '../../platform/platform.js';
+import type { Platform } from '../../platform/platform.js';
 import { lineageTags } from '../../model/lineage.js';
 import { namespaceProblem } from '../../k8s/target.js';
 import { parseSmokeExpect, type SmokeExpect } from '../../deploy/smoke-expect.js';
@@ -9,12 +9,10 @@ import { KSERVE_STORAGE_SCHEMES } from '../../deploy/kserve/manifest.js';
 import type { DeploySpec, DeployTargetKind, InferenceProtocol } from '../../deploy/target.js';
 import { azureMlModel } from '../../deploy/azureml/model-id.js';
 import { readAzureMlWorkspace, type AzureMlWorkspaceInputs } from '../azureml-workspace.js';
+import { readKubernetesAccess, type KubernetesAccess } from '../kubernetes-access.js';
 import { declaration } from './declaration.js';
 
-export interface ClusterInputs {
-  /** Kubeconfig content; empty when it comes from `connection`. */
-  kubeconfig: string;
-  connection?: ServiceConnection;
+export interface ClusterInputs extends KubernetesAccess {
   namespace: string;
 }
 
@@ -133,19 +131,14 @@ async function readPatch(inputs: InputReader, target: DeployTargetKind, name: st
 }
 
 function readCluster(inputs: InputReader, platform: Platform): ClusterInputs {
-  const kubeconfig = inputs.raw('kubeconfig');
-  const connectionId = inputs.string('kubernetesServiceConnection');
   const namespace = inputs.string('namespace') || 'default';
   const problem = namespaceProblem(namespace);
   if (problem) throw new InputError('namespace', problem);
-  if (kubeconfig && connectionId) throw new InputError('kubeconfig', "give either 'kubeconfig' or 'kubernetesServiceConnection', not both");
-  if (kubeconfig) return { kubeconfig, namespace };
-  if (!connectionId) {
+  const access = readKubernetesAccess(inputs, platform);
+  if (!access) {
     throw new InputError(platform.name === 'azure' ? 'kubernetesServiceConnection' : 'kubeconfig', 'is required to reach the cluster: give the kubeconfig content (from a secret)' + (platform.name === 'azure' ? ' or a Kubernetes service connection' : ''));
   }
-  const connection = platform.getServiceConnection('kubernetesServiceConnection');
-  if (!connection) throw new InputError('kubernetesServiceConnection', `service connection '${connectionId}' is not available to this job`);
-  return { kubeconfig: '', connection, namespace };
+  return { ...access, namespace };
 }
 
 /** Reads and checks every DeployModel input; nothing is sent anywhere until all of them pass. */

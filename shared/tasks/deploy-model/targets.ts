@@ -1,5 +1,6 @@
 import type { Platform } from '../../platform/platform.js';
 import type { DeployLog, DeployTarget } from '../../deploy/target.js';
+import { maskedKubeconfig } from '../kubernetes-access.js';
 import type { DeployInputs } from './inputs.js';
 
 /**
@@ -13,10 +14,7 @@ export async function chooseTarget(inputs: DeployInputs, platform: Platform, log
     return createAzureMlDeployTarget({ ...inputs.azureml, env, log });
   }
   const cluster = inputs.cluster!;
-  const { kubeconfigFromServiceConnection, kubeconfigSecrets } = await import('../../k8s/port-forward.js');
-  const kubeconfig = cluster.connection ? kubeconfigFromServiceConnection(cluster.connection) : cluster.kubeconfig;
-  if (cluster.connection) platform.setSecret(kubeconfig);
-  for (const secret of kubeconfigSecrets(kubeconfig)) platform.setSecret(secret);
+  const kubeconfig = maskedKubeconfig(cluster, platform, await import('../../k8s/port-forward.js'));
   const { Cluster } = await import('../../deploy/k8s/cluster.js');
   const input = cluster.connection ? 'kubernetesServiceConnection' : 'kubeconfig';
   const connected = await Cluster.connect(kubeconfig, input, cluster.namespace, env, platform.signal);

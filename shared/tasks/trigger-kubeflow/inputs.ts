@@ -1,18 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { InputReader } from '../../platform/inputs.js';
-import type { Platform, ServiceConnection } from '../../platform/platform.js';
+import type { Platform } from '../../platform/platform.js';
 import type { AuthSources } from '../../kfp/auth.js';
 import type { ApiChoice } from '../../kfp/connect.js';
 import { readPipelinePackage } from '../../kfp/package.js';
 import { parseGivenParameters, typeParameters, type GivenParameter } from '../../kfp/parameters.js';
 import type { PipelineSource } from '../../kfp/publish.js';
+import { readKubernetesAccess, type KubernetesAccess } from '../kubernetes-access.js';
 import { declaration } from './declaration.js';
 
-export interface PortForwardInputs {
-  /** Kubeconfig content, from the input or made from the service connection. */
-  kubeconfig: string;
-  connection?: ServiceConnection;
+export interface PortForwardInputs extends KubernetesAccess {
   /** 'namespace/service:port', parsed by the port-forward module when it is loaded. */
   target: string;
 }
@@ -65,15 +62,8 @@ function readAuth(inputs: InputReader): AuthSources {
 }
 
 function readPortForward(inputs: InputReader, platform: Platform): PortForwardInputs | undefined {
-  const kubeconfig = inputs.raw('kubeconfig');
-  const connectionId = inputs.string('kubernetesServiceConnection');
-  if (kubeconfig && connectionId) throw new InputError('kubeconfig', "give either 'kubeconfig' or 'kubernetesServiceConnection', not both");
-  const target = inputs.string('portForward');
-  if (kubeconfig) return { kubeconfig, target };
-  if (!connectionId) return undefined;
-  const connection = platform.getServiceConnection('kubernetesServiceConnection');
-  if (!connection) throw new InputError('kubernetesServiceConnection', `service connection '${connectionId}' is not available to this job`);
-  return { kubeconfig: '', connection, target };
+  const access = readKubernetesAccess(inputs, platform);
+  return access && { ...access, target: inputs.string('portForward') };
 }
 
 async function readSource(inputs: InputReader, platform: Platform): Promise<PipelineSource> {

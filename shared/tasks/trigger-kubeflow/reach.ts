@@ -1,5 +1,6 @@
 import { InputError } from '../../util/errors.js';
 import type { Platform } from '../../platform/platform.js';
+import { maskedKubeconfig } from '../kubernetes-access.js';
 import type { PortForwardInputs } from './inputs.js';
 
 /** Where the KFP API answers for this step, and how to let go of it. */
@@ -26,10 +27,7 @@ export async function prepareForward(inputs: PortForwardInputs, platform: Platfo
   const forward = await import('../../k8s/port-forward.js');
   const target = forward.parsePortForward(inputs.target);
   if (typeof target === 'string') throw new InputError('portForward', target);
-  const kubeconfig = inputs.connection ? forward.kubeconfigFromServiceConnection(inputs.connection) : inputs.kubeconfig;
-  if (inputs.connection) platform.setSecret(kubeconfig);
-  for (const secret of forward.kubeconfigSecrets(kubeconfig)) platform.setSecret(secret);
-  return { forward, kubeconfig, target };
+  return { forward, kubeconfig: maskedKubeconfig(inputs, platform, forward), target };
 }
 
 /** The API URL: the `host` input, or a port-forward the step opens itself and closes at its end. */
